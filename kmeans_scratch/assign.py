@@ -3,7 +3,7 @@
 # %% ../nbs/03_assign.ipynb #f9480a04
 from __future__ import annotations
 import torch
-from .distance import sq_distances_block, row_chunk_size
+from .distance import sq_distances_block, row_chunk_size, sq_norms
 
 # %% auto #0
 __all__ = ['nearest_centroid_block', 'assign_centroids']
@@ -30,7 +30,7 @@ def assign_centroids(
 ) -> tuple[torch.Tensor, torch.Tensor]: # (labels (n,) int64, squared distance to the nearest centroid (n,))
     "Label each point with its nearest centroid, by row chunks; never builds an n×k×d tensor."
     n, k = data.shape[0], centroids.shape[0]
-    if data_sqnorm is None: data_sqnorm = (data * data).sum(1)
+    if data_sqnorm is None: data_sqnorm = sq_norms(data)
     c_sqnorm = (centroids * centroids).sum(1)
     labels = torch.empty(n, dtype=torch.long, device=data.device)
     distances = torch.empty(n, dtype=data.dtype, device=data.device)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 import torch
 from fastcore.basics import patch
-from .distance import row_chunk_size, calculate_distances
+from .distance import row_chunk_size, calculate_distances, sq_norms
 
 # %% auto #0
 __all__ = ['nearest_two_block', 'BoundedAssigner', 'own_sq_distances']
@@ -31,7 +31,7 @@ class BoundedAssigner:
         full_fraction:float=0.5, # above this fraction of points to re-measure, measure all without gathering
     ):
         self.data, self.full_fraction = data, full_fraction
-        self.data_sqnorm = (data * data).sum(1) if data_sqnorm is None else data_sqnorm
+        self.data_sqnorm = sq_norms(data) if data_sqnorm is None else data_sqnorm
         self.labels = self.lower = self.centroids = None
         self.measured = []  # fraction of points measured against all centroids, per call
 

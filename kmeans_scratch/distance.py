@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 # %% auto #0
-__all__ = ['CHUNK_ELEMENTS', 'row_chunk_size', 'sq_distances_block', 'calculate_distances']
+__all__ = ['CHUNK_ELEMENTS', 'row_chunk_size', 'sq_norms', 'sq_distances_block', 'calculate_distances']
 
 # %% ../nbs/01_distance.ipynb #5a440e89
 CHUNK_ELEMENTS = 2 ** 20  # about 4 MB of float32 per chunk of the distance table
@@ -19,6 +19,17 @@ def row_chunk_size(
     return max(1, min(n, (chunk_elements or CHUNK_ELEMENTS) // max(k, 1)))
 
 # %% ../nbs/01_distance.ipynb #fed38515
+def sq_norms(
+    data:torch.Tensor,     # points (n×d)
+    chunk_size:int=65536,  # rows per chunk, to bound the temporary memory
+) -> torch.Tensor:         # ‖x‖² per row (n,)
+    "Squared Euclidean norm of each row, without a temporary the size of `data`."
+    out = torch.empty(data.shape[0], dtype=data.dtype, device=data.device)
+    for s in range(0, data.shape[0], chunk_size):
+        torch.sum(data[s:s + chunk_size].square(), 1, out=out[s:s + chunk_size])
+    return out
+
+# %% ../nbs/01_distance.ipynb #127ec061
 def sq_distances_block(
     x:torch.Tensor,        # a block of points (m×d), already centred
     centroids:torch.Tensor,# centroids (k×d), centred the same way
@@ -28,7 +39,7 @@ def sq_distances_block(
     "Squared distances from a block of points to all centroids by the matmul expansion, clamped at zero."
     return torch.addmm(c_sqnorm, x, centroids.T, alpha=-2).add_(x_sqnorm[:, None]).clamp_min_(0)
 
-# %% ../nbs/01_distance.ipynb #e5a07242
+# %% ../nbs/01_distance.ipynb #bb040cb3
 def calculate_distances(
     centroids:torch.Tensor,# centroid coordinates (k×d)
     data:torch.Tensor,     # point coordinates (n×d), same device and dtype

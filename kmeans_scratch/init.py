@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import torch
 from .data import _generator
-from .distance import sq_distances_block, row_chunk_size
+from .distance import sq_distances_block, row_chunk_size, sq_norms
 
 # %% auto #0
 __all__ = ['KMEANS_PLUSPLUS_SAMPLE', 'INIT_METHODS', 'init_random', 'cluster_sums', 'init_random_partition', 'init_farthest',
@@ -60,7 +60,7 @@ def init_random_partition(
 # %% ../nbs/02_init.ipynb #d8f60027
 def _sq_distances_to(data, points, data_sqnorm=None):
     "Squared distances (n×m) from every row of `data` to a few `points` (m×d), in row chunks."
-    if data_sqnorm is None: data_sqnorm = (data * data).sum(1)
+    if data_sqnorm is None: data_sqnorm = sq_norms(data)
     p_sqnorm = (points * points).sum(1)
     n, step = data.shape[0], row_chunk_size(data.shape[0], points.shape[0])
     return torch.cat([sq_distances_block(data[s:s + step], points, data_sqnorm[s:s + step], p_sqnorm)
@@ -96,7 +96,7 @@ def init_kmeans_plusplus(
     "Greedy k-means++: sample candidates in proportion to weight × squared distance, keep the best of each step."
     n, device = data.shape[0], data.device
     if n_local_trials is None: n_local_trials = 2 + int(math.log(k))
-    if data_sqnorm is None: data_sqnorm = (data * data).sum(1)
+    if data_sqnorm is None: data_sqnorm = sq_norms(data)
     w = torch.ones(n, dtype=torch.float64, device=device) if weights is None else weights.to(torch.float64)
     centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
     first = torch.multinomial(w.cpu(), 1, generator=generator).to(device)

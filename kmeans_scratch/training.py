@@ -8,15 +8,15 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 from .data import _generator
-from .distance import calculate_distances
+from .distance import calculate_distances, sq_norms
 from .init import INIT_METHODS
 from .assign import assign_centroids
 from .update import update_centroids
 from .bounds import BoundedAssigner, own_sq_distances
 
 # %% auto #0
-__all__ = ['tolerance', 'LloydStep', 'lloyd_iterations', 'exact_inertia', 'lloyd', 'DataTypeError', 'check_data',
-           'check_sample_weight', 'NotFittedError', 'KMeans']
+__all__ = ['BOUNDS_MIN_WORK', 'tolerance', 'LloydStep', 'make_assigner', 'lloyd_iterations', 'exact_inertia', 'lloyd',
+           'DataTypeError', 'check_data', 'check_sample_weight', 'NotFittedError', 'KMeans']
 
 # %% ../nbs/05_training.ipynb #37cb3b69
 def tolerance(
@@ -45,6 +45,20 @@ class LloydStep:
         return float(d.sum(dtype=torch.float64))
 
 # %% ../nbs/05_training.ipynb #d3550a5a
+BOUNDS_MIN_WORK = 2 ** 20  # points × centroids below which the bounds' bookkeeping costs more than it saves (measured)
+
+def make_assigner(
+    data:torch.Tensor,     # points (n×d), centred
+    k:int,                 # number of centroids
+    data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point
+):                         # a callable: centroids → (labels, squared distances)
+    "The assignment step for Lloyd's loop: with bounds on the CPU for large problems, plain chunked matmuls otherwise."
+    if data_sqnorm is None: data_sqnorm = sq_norms(data)
+    # bounds skip the points whose label cannot change; on a GPU, or for small data, the plain matmul is cheaper than their bookkeeping
+    if data.device.type == 'cpu' and data.shape[0] * k >= BOUNDS_MIN_WORK: return BoundedAssigner(data, data_sqnorm)
+    return lambda centroids: assign_centroids(centroids, data, data_sqnorm)
+
+# %% ../nbs/05_training.ipynb #6f068373
 def lloyd_iterations(
     data:torch.Tensor,     # points (n×d), centred
     centroids:torch.Tensor,# starting centroids (k×d)
@@ -52,13 +66,11 @@ def lloyd_iterations(
     max_iter:int=300,      # most iterations
     tol:float=0.,          # absolute tolerance on the total squared shift (see `tolerance`)
     data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point, computed once when None
+    assign=None,           # the assignment step, centroids → (labels, squared distances); `make_assigner`'s when None
 ):
     "Run Lloyd's algorithm, yielding a `LloydStep` after each iteration until it converges or reaches `max_iter`."
     k = centroids.shape[0]
-    if data_sqnorm is None: data_sqnorm = (data * data).sum(1)
-    # bounds skip the points whose label cannot change; on a GPU the plain matmul is cheaper than their bookkeeping
-    assign = (BoundedAssigner(data, data_sqnorm) if data.device.type == 'cpu'
-              else lambda c: assign_centroids(c, data, data_sqnorm))
+    if assign is None: assign = make_assigner(data, k, data_sqnorm)
     previous = None
     for i in range(1, max_iter + 1):
         labels, distances = assign(centroids)
@@ -71,7 +83,7 @@ def lloyd_iterations(
         if converged: return
         centroids, previous = new, labels
 
-# %% ../nbs/05_training.ipynb #93948982
+# %% ../nbs/05_training.ipynb #2f99e377
 def exact_inertia(
     data:torch.Tensor,     # points (n×d)
     centroids:torch.Tensor,# centroids (k×d)
@@ -83,7 +95,7 @@ def exact_inertia(
     if weights is not None: d = d * weights
     return float(d.sum(dtype=torch.float64))
 
-# %% ../nbs/05_training.ipynb #2f99e377
+# %% ../nbs/05_training.ipynb #8654e173
 def lloyd(
     data:torch.Tensor,     # points (n×d), centred
     centroids:torch.Tensor,# starting centroids (k×d)
@@ -94,14 +106,14 @@ def lloyd(
     callback=None,         # called with each `LloydStep`
 ) -> tuple[torch.Tensor, torch.Tensor, float, int]: # (centroids, labels, inertia, iterations)
     "One K-Means run from `centroids` to convergence."
-    if data_sqnorm is None: data_sqnorm = (data * data).sum(1)
-    for step in lloyd_iterations(data, centroids, weights, max_iter, tol, data_sqnorm):
+    assign = make_assigner(data, centroids.shape[0], data_sqnorm)
+    for step in lloyd_iterations(data, centroids, weights, max_iter, tol, data_sqnorm, assign):
         if callback is not None: callback(step)
     centroids, labels = step.centroids, step.labels
-    if step.converged != 'labels' or step.shift > 0: labels = assign_centroids(centroids, data, data_sqnorm)[0]
+    if step.converged != 'labels' or step.shift > 0: labels = assign(centroids)[0]  # the bounds make this pass cheap too
     return centroids, labels, exact_inertia(data, centroids, labels, weights), step.iteration
 
-# %% ../nbs/05_training.ipynb #7603137b
+# %% ../nbs/05_training.ipynb #1c4d0188
 _ACCEPTED = "a 2-D array of real numbers: a torch tensor, a numpy array, a pandas DataFrame or a list of lists"
 
 class DataTypeError(TypeError, ValueError):
@@ -150,7 +162,7 @@ def _as_tensor(X, name:str, accepted:str=_ACCEPTED) -> torch.Tensor:
         warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
         return torch.from_numpy(a)
 
-# %% ../nbs/05_training.ipynb #6c8bef3d
+# %% ../nbs/05_training.ipynb #7d3625f6
 def _check_finite(t:torch.Tensor, name:str, source:torch.Tensor|None=None):
     "ValueError naming the first NaN or inf in `t`; `source`, the tensor `t` was cast from, tells overflow from bad input."
     bad = ~torch.isfinite(t)
@@ -171,7 +183,7 @@ def _cast(t:torch.Tensor, name:str, dtype:torch.dtype, device) -> torch.Tensor:
     _check_finite(out, name, source=t if t.dtype.is_floating_point and torch.finfo(t.dtype).max > torch.finfo(dtype).max else None)
     return out
 
-# %% ../nbs/05_training.ipynb #7d3625f6
+# %% ../nbs/05_training.ipynb #8eb23ca7
 def _compute_dtype(dtype:torch.dtype) -> torch.dtype:
     "The float dtype a computation on data of `dtype` runs in."
     if dtype in (torch.float32, torch.float64): return dtype
@@ -201,7 +213,7 @@ def check_data(
                          f"(the number of columns it was fitted on).")
     return _cast(t, name, dtype or _compute_dtype(t.dtype), device if device is not None else t.device)
 
-# %% ../nbs/05_training.ipynb #8eb23ca7
+# %% ../nbs/05_training.ipynb #8918695b
 def check_sample_weight(
     sample_weight,         # None, a scalar, or one weight per sample
     n:int,                 # number of samples
@@ -219,7 +231,7 @@ def check_sample_weight(
     if not (w > 0).any(): raise ValueError("sample_weight is zero everywhere; at least one sample needs a positive weight.")
     return w
 
-# %% ../nbs/05_training.ipynb #79141bfe
+# %% ../nbs/05_training.ipynb #14a47a3b
 def _output_like(t:torch.Tensor, like:dict):
     "Convert a result tensor to the kind of the input it answers: numpy for non-tensors, a tensor on the input's device otherwise."
     if like['kind'] == 'numpy':
@@ -231,7 +243,7 @@ def _describe(X) -> dict:
     "What kind of object `X` is, to return results of the same kind."
     return dict(kind='torch', device=X.device) if isinstance(X, torch.Tensor) else dict(kind='numpy')
 
-# %% ../nbs/05_training.ipynb #8dc98d2c
+# %% ../nbs/05_training.ipynb #dde73774
 class NotFittedError(ValueError, AttributeError):
     "Raised when a model is used before `fit`; also scikit-learn's exception of the same name once scikit-learn is loaded."
     def __reduce__(self): return _not_fitted_error, self.args[:1]  # rebuilt by the factory, wherever it is unpickled
@@ -246,7 +258,7 @@ def _not_fitted_error(message:str) -> NotFittedError:
         _SKLEARN_NOT_FITTED[sk] = type('NotFittedError', (NotFittedError, sk.NotFittedError), {'__module__': NotFittedError.__module__})
     return _SKLEARN_NOT_FITTED[sk](message)
 
-# %% ../nbs/05_training.ipynb #dde73774
+# %% ../nbs/05_training.ipynb #de43f909
 class KMeans:
     "K-Means clustering in PyTorch, with scikit-learn's interface."
     def __init__(self,
@@ -263,7 +275,7 @@ class KMeans:
         self.n_clusters, self.init, self.n_init, self.max_iter, self.tol = n_clusters, init, n_init, max_iter, tol
         self.verbose, self.random_state, self.device = verbose, random_state, device
 
-# %% ../nbs/05_training.ipynb #de43f909
+# %% ../nbs/05_training.ipynb #9587cb69
 @patch(cls_method=True)
 def _get_param_names(cls:KMeans):
     "The constructor's parameter names, in order."
@@ -297,7 +309,7 @@ def __repr__(self:KMeans):
     changed = [f"{k}={v!r}" for k, v in self.get_params().items() if not is_default(v, defaults[k])]
     return f"KMeans({', '.join(changed)})"
 
-# %% ../nbs/05_training.ipynb #4b9e49b8
+# %% ../nbs/05_training.ipynb #6714bd5b
 def _check_int(value, name:str, low:int=1, also:str=''):
     "`value` as an int ≥ `low`, or an error naming `name`; `also` lists other accepted values for the message."
     expected = f"{also}an integer ≥ {low}"
@@ -326,7 +338,7 @@ def _check_device(device):
         raise ValueError(f"device must be None or a torch device available here, such as 'cpu' or 'cuda'; got {device!r} ({e}).") from None
     return device
 
-# %% ../nbs/05_training.ipynb #6714bd5b
+# %% ../nbs/05_training.ipynb #438afff4
 @patch
 def _check_params(self:KMeans) -> dict:
     "The parameters, validated before the data is looked at; errors name the parameter."
@@ -353,7 +365,7 @@ def _check_params(self:KMeans) -> dict:
     return dict(k=k, init=init, n_init=n_init, max_iter=max_iter, tol=float(tol),
                 random_state=_check_random_state(self.random_state), device=_check_device(self.device))
 
-# %% ../nbs/05_training.ipynb #438afff4
+# %% ../nbs/05_training.ipynb #c5feee6a
 @patch
 def _check_with_data(self:KMeans, p:dict, data:torch.Tensor, weights:torch.Tensor|None) -> dict:
     "The checks that need the (validated) data: `n_clusters` against the samples, explicit starting centres, the runs."
@@ -373,7 +385,7 @@ def _check_with_data(self:KMeans, p:dict, data:torch.Tensor, weights:torch.Tenso
     elif n_init == 'auto': n_init = 1 if init in ('k-means++', 'farthest') else 10
     return {**p, 'init': init, 'n_init': n_init}
 
-# %% ../nbs/05_training.ipynb #3e48d32b
+# %% ../nbs/05_training.ipynb #e0296d61
 def _run_seeds(random_state, n:int) -> list[int]:
     "One seed per run, drawn from `random_state` without touching global random state."
     random_state = _check_random_state(random_state)
@@ -382,17 +394,17 @@ def _run_seeds(random_state, n:int) -> list[int]:
     else: master = random_state
     return torch.randint(2**62, (n,), generator=_generator(master)).tolist()
 
-# %% ../nbs/05_training.ipynb #8415b529
+# %% ../nbs/05_training.ipynb #aa3b15f6
 def _check_range(centred:torch.Tensor, name:str, *more:torch.Tensor):
     "ValueError when squared distances between the rows of `centred` (and `more`) could overflow their dtype."
-    largest = max(float(t.abs().amax()) for t in (centred,) + more)
+    largest = max(float(max(-lo, hi)) for lo, hi in map(torch.aminmax, (centred,) + more))  # no |t| temporary the size of the data
     limit = math.sqrt(torch.finfo(centred.dtype).max / centred.shape[1]) / 2  # ‖x − c‖² ≤ d·(2·max|coordinate|)²
     if not largest < limit:  # also true for NaN, from a mean that overflowed
         advice = f"Rescale {name}" + (", or use float64." if centred.dtype != torch.float64 else ".")
         raise ValueError(f"{name} spans too wide a range for {centred.dtype} (largest distance from the mean {largest:g} along one axis): "
                          f"squared distances would overflow. {advice}")
 
-# %% ../nbs/05_training.ipynb #aa3b15f6
+# %% ../nbs/05_training.ipynb #2878d57b
 @patch
 def _fit(self:KMeans, X, sample_weight=None, callback=None) -> torch.Tensor:
     "Validate everything, then fit; returns the centred training data for `fit_transform`."
@@ -405,7 +417,7 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None) -> torch.Tensor:
     _check_range(data, 'X', *([] if isinstance(p['init'], str) else [p['init'] - mean]))
     seeds = _run_seeds(p['random_state'], p['n_init'])
     # all checks passed: the work starts here
-    data_sqnorm = (data * data).sum(1)
+    data_sqnorm = sq_norms(data)
     tol = tolerance(data, p['tol'])
     best = None
     for run, seed in enumerate(seeds):
@@ -441,7 +453,7 @@ def fit(self:KMeans,
     self._fit(X, sample_weight, callback)
     return self
 
-# %% ../nbs/05_training.ipynb #9ea58c86
+# %% ../nbs/05_training.ipynb #4202e805
 @patch
 def __sklearn_is_fitted__(self:KMeans) -> bool: return hasattr(self, 'cluster_centers_')
 
