@@ -44,8 +44,9 @@ def _measure(self:BoundedAssigner, centroids, rows=None):
     out = [torch.empty(n, dtype=torch.long, device=self.data.device)] + [torch.empty(n, dtype=self.data.dtype, device=self.data.device) for _ in range(2)]
     step = row_chunk_size(n, centroids.shape[0])
     for s in range(0, n, step):
-        idx = slice(s, s + step) if rows is None else rows[s:s + step]
-        for o, r in zip(out, nearest_two_block(self.data[idx], centroids, self.data_sqnorm[idx], c_sqnorm)): o[s:s + step] = r
+        if rows is None: x, sq = self.data[s:s + step], self.data_sqnorm[s:s + step]
+        else: x, sq = self.data.index_select(0, rows[s:s + step]), self.data_sqnorm.index_select(0, rows[s:s + step])
+        for o, r in zip(out, nearest_two_block(x, centroids, sq, c_sqnorm)): o[s:s + step] = r
     return out
 
 # %% ../nbs/04a_bounds.ipynb #8cfc358a
@@ -64,7 +65,7 @@ def own_sq_distances(
 
 @patch
 def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "Labels (a new tensor) and exact squared distances to the nearest of `centroids`, skipping what the bounds prove."
+    "Labels and squared distances to the nearest of `centroids`, measuring only the points the bounds cannot vouch for."
     n, k = self.data.shape[0], centroids.shape[0]
     if k == 1:
         labels = torch.zeros(n, dtype=torch.long, device=self.data.device)
