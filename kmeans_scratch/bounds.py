@@ -32,7 +32,7 @@ class BoundedAssigner:
     ):
         self.data, self.full_fraction = data, full_fraction
         self.data_sqnorm = sq_norms(data) if data_sqnorm is None else data_sqnorm
-        self.labels = self.lower = self.centroids = None
+        self.labels = self.upper = self.lower = self.centroids = None
         self.measured = []  # fraction of points measured against all centroids, per call
 
 # %% ../nbs/04a_bounds.ipynb #76c22dea
@@ -64,31 +64,43 @@ def own_sq_distances(
     return out
 
 @patch
-def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "Labels and squared distances to the nearest of `centroids`, measuring only the points the bounds cannot vouch for."
+def _remeasure(self:BoundedAssigner, centroids, rows=None):
+    "Measure `rows` (all points when None) against every centroid: exact labels and bounds for them; returns their squared distances."
+    labels, nearest, second = self._measure(centroids, rows)
+    if rows is None: self.labels, self.upper, self.lower = labels, nearest.sqrt(), second.sqrt_()
+    else:
+        self.labels = self.labels.clone()  # a new tensor: the caller may hold the old labels
+        self.labels[rows], self.upper[rows], self.lower[rows] = labels, nearest.sqrt(), second.sqrt_()
+    return nearest
+
+@patch
+def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
+    "Labels, and the squared distances to the nearest of `centroids` or a function computing them; measures only the points the bounds cannot vouch for."
     n, k = self.data.shape[0], centroids.shape[0]
     if k == 1:
         labels = torch.zeros(n, dtype=torch.long, device=self.data.device)
         return labels, own_sq_distances(self.data, centroids, labels)
     if self.labels is None:
-        self.labels, d2, second = self._measure(centroids)
-        self.lower, measured = second.sqrt(), 1.
-    else:
-        moved = ((centroids - self.centroids) ** 2).sum(1).sqrt()
-        top = moved.topk(2)
-        self.lower -= torch.where(self.labels == top.indices[0], top.values[1], top.values[0])  # largest move among the other centroids
-        d2 = own_sq_distances(self.data, centroids, self.labels)
-        between = calculate_distances(centroids, centroids).fill_diagonal_(float('inf'))
-        half_gap = between.amin(1) / 2
-        suspect = (d2.sqrt() > torch.maximum(self.lower, half_gap[self.labels])).nonzero()[:, 0]
+        d2 = self._remeasure(centroids)
+        self.centroids = centroids
+        self.measured.append(1.)
+        return self.labels, d2
+    moved = ((centroids - self.centroids) ** 2).sum(1).sqrt()
+    top = moved.topk(2)
+    self.upper += moved.index_select(0, self.labels)  # the own centroid's move
+    self.lower -= torch.where(self.labels == top.indices[0], top.values[1], top.values[0])  # the largest move among the others
+    half_gap = calculate_distances(centroids, centroids).fill_diagonal_(float('inf')).amin(1) / 2
+    bound = torch.maximum(self.lower, half_gap.index_select(0, self.labels))
+    suspect = (self.upper > bound).nonzero()[:, 0]
+    measured = 0.
+    if suspect.shape[0]:  # second chance: the exact distance to the own centroid
+        exact = own_sq_distances(self.data.index_select(0, suspect), centroids, self.labels.index_select(0, suspect)).sqrt_()
+        self.upper[suspect] = exact
+        suspect = suspect[exact > bound.index_select(0, suspect)]
         measured = suspect.shape[0] / n
-        if measured > self.full_fraction:
-            self.labels, d2, second = self._measure(centroids)
-            self.lower = second.sqrt()
-        elif suspect.shape[0]:
-            labels, nearest, second = self._measure(centroids, suspect)
-            self.labels = self.labels.clone()
-            self.labels[suspect], d2[suspect], self.lower[suspect] = labels, nearest, second.sqrt()
+        if measured > self.full_fraction: self._remeasure(centroids)
+        elif suspect.shape[0]: self._remeasure(centroids, suspect)
     self.centroids = centroids
     self.measured.append(measured)
-    return self.labels, d2
+    labels = self.labels
+    return labels, lambda: own_sq_distances(self.data, centroids, labels)

@@ -58,13 +58,12 @@ def init_random_partition(
     return torch.where(counts[:, None] > 0, sums / counts.clamp_min(torch.finfo(data.dtype).tiny)[:, None], fallback)
 
 # %% ../nbs/02_init.ipynb #d8f60027
-def _sq_distances_to(data, points, data_sqnorm=None):
-    "Squared distances (n×m) from every row of `data` to a few `points` (m×d), in row chunks."
+def _sq_distances_to(data, points, data_sqnorm=None, p_sqnorm=None):
+    "Squared distances (m×n) from a few `points` (m×d) to every row of `data` (n×d)."
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
-    p_sqnorm = (points * points).sum(1)
-    n, step = data.shape[0], row_chunk_size(data.shape[0], points.shape[0])
-    return torch.cat([sq_distances_block(data[s:s + step], points, data_sqnorm[s:s + step], p_sqnorm)
-                      for s in range(0, n, step)])
+    if p_sqnorm is None: p_sqnorm = (points * points).sum(1)
+    # the wide m×n product runs 2-3× faster than the tall n×m one on the CPU, and m is small, so no chunks are needed
+    return torch.addmm(p_sqnorm[:, None], points, data.T, alpha=-2).add_(data_sqnorm).clamp_min_(0)
 
 # %% ../nbs/02_init.ipynb #bfb548b5
 def init_farthest(
@@ -77,11 +76,11 @@ def init_farthest(
     "A random first centroid, then repeatedly the point farthest from its nearest centroid."
     centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=data.device)
     centroids[0] = init_random(data, 1, generator, weights)[0]
-    closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[:, 0]
+    closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[0]
     if weights is not None: closest = torch.where(weights > 0, closest, -1)
     for i in range(1, k):
         centroids[i] = data[closest.argmax()]
-        closest = torch.minimum(closest, _sq_distances_to(data, centroids[i:i + 1], data_sqnorm)[:, 0])
+        closest = torch.minimum(closest, _sq_distances_to(data, centroids[i:i + 1], data_sqnorm)[0])
     return centroids
 
 # %% ../nbs/02_init.ipynb #b4eba0f7
@@ -97,19 +96,20 @@ def init_kmeans_plusplus(
     n, device = data.shape[0], data.device
     if n_local_trials is None: n_local_trials = 2 + int(math.log(k))
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
-    w = torch.ones(n, dtype=torch.float64, device=device) if weights is None else weights.to(torch.float64)
+    w = None if weights is None else weights.to(torch.float64)  # unit weights: no products at all
     centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
-    first = torch.multinomial(w.cpu(), 1, generator=generator).to(device)
+    first = torch.multinomial(torch.ones(n, dtype=torch.float64) if w is None else w.cpu(), 1, generator=generator).to(device)
     centroids[0] = data[first[0]]
-    closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[:, 0].to(torch.float64)
+    closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[0]
     for i in range(1, k):
-        cumulative = torch.cumsum(w * closest, 0)
+        cumulative = torch.cumsum(closest if w is None else w * closest, 0, dtype=torch.float64)
         targets = torch.rand(n_local_trials, generator=generator, dtype=torch.float64).to(device) * cumulative[-1]
         candidates = torch.searchsorted(cumulative, targets).clamp_max_(n - 1)
-        cand_dist = torch.minimum(closest[:, None], _sq_distances_to(data, data[candidates], data_sqnorm).to(torch.float64))
-        best = (w @ cand_dist).argmin()
+        cand_dist = _sq_distances_to(data, data[candidates], data_sqnorm, data_sqnorm[candidates]).clamp_max_(closest)  # D² if each joined
+        potentials = cand_dist.sum(1, dtype=torch.float64) if w is None else cand_dist.to(torch.float64) @ w
+        best = potentials.argmin()
         centroids[i] = data[candidates[best]]
-        closest = cand_dist[:, best]
+        closest = cand_dist[best]
     return centroids
 
 # %% ../nbs/02_init.ipynb #f1bf3559

@@ -4,6 +4,7 @@
 from __future__ import annotations
 import sys, math, numbers, warnings, inspect, difflib
 from dataclasses import dataclass
+from contextlib import contextmanager
 import numpy as np
 import torch
 from fastcore.basics import patch
@@ -11,12 +12,14 @@ from .data import _generator
 from .distance import calculate_distances, sq_norms
 from .init import INIT_METHODS
 from .assign import assign_centroids
-from .update import update_centroids
+from .init import cluster_sums
+from .update import update_centroids, relocate_empty_clusters, centroids_from_sums, move_points
 from .bounds import BoundedAssigner, own_sq_distances
 
 # %% auto #0
-__all__ = ['BOUNDS_MIN_WORK', 'tolerance', 'LloydStep', 'make_assigner', 'lloyd_iterations', 'exact_inertia', 'lloyd',
-           'DataTypeError', 'check_data', 'check_sample_weight', 'NotFittedError', 'KMeans']
+__all__ = ['BOUNDS_MIN_WORK', 'CARRY_SUMS_MIN_POINTS', 'SINGLE_THREAD_MAX_WORK', 'tolerance', 'LloydStep', 'make_assigner',
+           'lloyd_iterations', 'exact_inertia', 'lloyd', 'DataTypeError', 'check_data', 'check_sample_weight',
+           'NotFittedError', 'KMeans']
 
 # %% ../nbs/05_training.ipynb #37cb3b69
 def tolerance(
@@ -33,10 +36,16 @@ class LloydStep:
     iteration:int             # 1 for the first iteration
     centroids:torch.Tensor    # centroids after the update (k×d)
     labels:torch.Tensor       # labels from the assignment that led to them (n,)
-    distances:torch.Tensor    # squared distance of each point to its centroid at assignment (n,)
+    known_distances:object    # squared distances at assignment (n,), or a function computing them (the bounds skip them)
     weights:torch.Tensor|None # sample weights (n,) or None
     shift:float               # total squared movement of the centroids in this update
     converged:str|None        # 'labels' (no label changed), 'tol' (shift ≤ tol) or None
+
+    @property
+    def distances(self) -> torch.Tensor:
+        "Squared distance of each point to its centroid at assignment (n,); computed on first use where the bounds skipped it."
+        if callable(self.known_distances): self.known_distances = self.known_distances()
+        return self.known_distances
 
     @property
     def inertia(self) -> float:
@@ -46,6 +55,7 @@ class LloydStep:
 
 # %% ../nbs/05_training.ipynb #d3550a5a
 BOUNDS_MIN_WORK = 2 ** 20  # points × centroids below which the bounds' bookkeeping costs more than it saves (measured)
+CARRY_SUMS_MIN_POINTS = 2 ** 14  # points below which summing afresh is cheaper than moving the changed points (measured)
 
 def make_assigner(
     data:torch.Tensor,     # points (n×d), centred
@@ -71,13 +81,21 @@ def lloyd_iterations(
     "Run Lloyd's algorithm, yielding a `LloydStep` after each iteration until it converges or reaches `max_iter`."
     k = centroids.shape[0]
     if assign is None: assign = make_assigner(data, k, data_sqnorm)
-    previous = None
+    carry_sums = data.device.type == 'cpu' and data.shape[0] >= CARRY_SUMS_MIN_POINTS
+    previous = sums = None
     for i in range(1, max_iter + 1):
         labels, distances = assign(centroids)
-        new = update_centroids(labels, data, k, weights, distances)
+        if sums is None: sums, counts = cluster_sums(labels, data, k, weights)
+        elif labels is not previous: sums, counts = move_points(sums, counts, data, previous, labels, weights)
+        kept_sums, kept_counts = relocate_empty_clusters(sums, counts, labels, data, distances, weights)
+        new = centroids_from_sums(kept_sums, kept_counts, data, distances)  # the update lesson's `update_centroids`, in pieces
+        if not carry_sums or kept_sums is not sums: sums = None  # a relocated point's row left its label's sum: sum afresh
         shift = ((new - centroids) ** 2).sum()
-        changed = torch.ones_like(shift) if previous is None else (labels != previous).any().to(shift.dtype)
-        changed, shift = torch.stack([changed, shift]).tolist()  # the one host read per iteration
+        if data.device.type == 'cpu':  # host reads are free: fewer, simpler operations
+            changed, shift = previous is None or not torch.equal(labels, previous), float(shift)
+        else:
+            changed = torch.ones_like(shift) if previous is None else (labels != previous).any().to(shift.dtype)
+            changed, shift = torch.stack([changed, shift]).tolist()  # the one host read per iteration
         converged = 'labels' if not changed else 'tol' if shift <= tol else None
         yield LloydStep(i, new, labels, distances, weights, shift, converged)
         if converged: return
@@ -404,7 +422,20 @@ def _check_range(centred:torch.Tensor, name:str, *more:torch.Tensor):
         raise ValueError(f"{name} spans too wide a range for {centred.dtype} (largest distance from the mean {largest:g} along one axis): "
                          f"squared distances would overflow. {advice}")
 
-# %% ../nbs/05_training.ipynb #2878d57b
+# %% ../nbs/05_training.ipynb #4e156e21
+SINGLE_THREAD_MAX_WORK = 2 ** 22  # n·d·k below which one thread beats several on the CPU (measured)
+
+@contextmanager
+def _threads_for(data:torch.Tensor, k:int):
+    "Run a tiny CPU problem on one thread, restoring the thread count afterwards; anything else is left to torch."
+    before = torch.get_num_threads()
+    small = data.device.type == 'cpu' and data.shape[0] * data.shape[1] * k < SINGLE_THREAD_MAX_WORK
+    if small and before > 1: torch.set_num_threads(1)
+    try: yield
+    finally:
+        if small and before > 1: torch.set_num_threads(before)
+
+# %% ../nbs/05_training.ipynb #4202e805
 @patch
 def _fit(self:KMeans, X, sample_weight=None, callback=None) -> torch.Tensor:
     "Validate everything, then fit; returns the centred training data for `fit_transform`."
@@ -417,19 +448,20 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None) -> torch.Tensor:
     _check_range(data, 'X', *([] if isinstance(p['init'], str) else [p['init'] - mean]))
     seeds = _run_seeds(p['random_state'], p['n_init'])
     # all checks passed: the work starts here
-    data_sqnorm = sq_norms(data)
-    tol = tolerance(data, p['tol'])
-    best = None
-    for run, seed in enumerate(seeds):
-        if isinstance(p['init'], str): start = INIT_METHODS[p['init']](data, p['k'], _generator(seed), weights)
-        else: start = p['init'] - mean
-        report = callback
-        if self.verbose:
-            def report(step, run=run):
-                print(f"run {run}, iteration {step.iteration}: inertia {step.inertia:.6g}, shift {step.shift:.3g}")
-                if callback is not None: callback(step)
-        centroids, labels, inertia, n_iter = lloyd(data, start, weights, p['max_iter'], tol, data_sqnorm, report)
-        if best is None or inertia < best[2]: best = (centroids, labels, inertia, n_iter)
+    with _threads_for(data, p['k']):
+        data_sqnorm = sq_norms(data)
+        tol = tolerance(data, p['tol'])
+        best = None
+        for run, seed in enumerate(seeds):
+            if isinstance(p['init'], str): start = INIT_METHODS[p['init']](data, p['k'], _generator(seed), weights)
+            else: start = p['init'] - mean
+            report = callback
+            if self.verbose:
+                def report(step, run=run):
+                    print(f"run {run}, iteration {step.iteration}: inertia {step.inertia:.6g}, shift {step.shift:.3g}")
+                    if callback is not None: callback(step)
+            centroids, labels, inertia, n_iter = lloyd(data, start, weights, p['max_iter'], tol, data_sqnorm, report)
+            if best is None or inertia < best[2]: best = (centroids, labels, inertia, n_iter)
     centroids, labels, inertia, n_iter = best
     n_distinct = int(torch.unique(labels).numel())
     if n_distinct < p['k']:
@@ -453,7 +485,7 @@ def fit(self:KMeans,
     self._fit(X, sample_weight, callback)
     return self
 
-# %% ../nbs/05_training.ipynb #4202e805
+# %% ../nbs/05_training.ipynb #75fb86ae
 @patch
 def __sklearn_is_fitted__(self:KMeans) -> bool: return hasattr(self, 'cluster_centers_')
 

@@ -6,7 +6,7 @@ import torch
 from .init import cluster_sums
 
 # %% auto #0
-__all__ = ['relocate_empty_clusters', 'update_centroids']
+__all__ = ['relocate_empty_clusters', 'centroids_from_sums', 'update_centroids', 'move_points']
 
 # %% ../nbs/04_update.ipynb #9904fb18
 def relocate_empty_clusters(
@@ -14,13 +14,14 @@ def relocate_empty_clusters(
     counts:torch.Tensor,   # total weight per cluster (k,)
     assignments:torch.Tensor, # cluster of each point (n,)
     data:torch.Tensor,     # points (n×d)
-    distances:torch.Tensor,# squared distance of each point to its centroid (n,)
+    distances,             # squared distance of each point to its centroid (n,), or a function computing them when needed
     weights:torch.Tensor|None=None, # sample weights (n,)
 ) -> tuple[torch.Tensor, torch.Tensor]: # (sums, counts) with every cluster non-empty when there are enough points
     "Give each empty cluster one of the points farthest from their centroids, removing it from its old cluster."
     empty = counts <= 0
     if data.device.type == 'cpu' and not empty.any(): return sums, counts
     k, n = counts.shape[0], data.shape[0]
+    if callable(distances): distances = distances()
     if weights is not None: distances = torch.where(weights > 0, distances, -1)  # weightless points cannot found a cluster
     farthest = torch.topk(distances, min(k, n)).indices
     rank = (torch.cumsum(empty, 0) - 1).clamp_(0, farthest.shape[0] - 1)  # the i-th empty cluster takes the i-th farthest point
@@ -34,18 +35,52 @@ def relocate_empty_clusters(
     return sums, counts
 
 # %% ../nbs/04_update.ipynb #7c19e94e
+def centroids_from_sums(
+    sums:torch.Tensor,     # weighted sums per cluster (k×d)
+    counts:torch.Tensor,   # total weight per cluster (k,)
+    data:torch.Tensor,     # points (n×d), for the fallback
+    distances,             # squared distance of each point to its centroid (n,), or a function computing them
+) -> torch.Tensor:         # centroids (k×d), never NaN
+    "Weighted means `sums / counts`; a cluster without weight sits on the farthest point instead of becoming 0/0."
+    means = sums / counts.clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
+    has_weight = counts > 0
+    if data.device.type == 'cpu' and has_weight.all(): return means
+    if callable(distances): distances = distances()
+    return torch.where(has_weight[:, None], means, data[distances.argmax()])
+
+# %% ../nbs/04_update.ipynb #2dcb8b3e
 def update_centroids(
     assignments:torch.Tensor, # cluster of each point (n,), integers in [0, k)
     data:torch.Tensor,     # points (n×d)
     k:int,                 # number of clusters
     weights:torch.Tensor|None=None, # sample weights (n,); all ones when None
-    distances:torch.Tensor|None=None, # squared distance of each point to its current centroid, to choose relocations
+    distances=None,        # squared distance of each point to its current centroid (n,), or a function computing them, to choose relocations
 ) -> torch.Tensor:         # new centroids (k×d): weighted means, empty clusters relocated
     "Weighted mean of each cluster's points; empty clusters move to the farthest points."
     sums, counts = cluster_sums(assignments, data, k, weights)
     if distances is None:
-        means = sums / counts.clamp_min(torch.finfo(data.dtype).tiny)[:, None]
-        distances = ((data - means[assignments]) ** 2).sum(1)
+        def distances(sums=sums, counts=counts):  # against the means before relocation; computed only if a cluster is empty
+            means = sums / counts.clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
+            return ((data - means[assignments]) ** 2).sum(1)
     sums, counts = relocate_empty_clusters(sums, counts, assignments, data, distances, weights)
-    centroids = sums / counts.clamp_min(torch.finfo(data.dtype).tiny)[:, None]
-    return torch.where(counts[:, None] > 0, centroids, data[distances.argmax()])
+    return centroids_from_sums(sums, counts, data, distances)
+
+# %% ../nbs/04_update.ipynb #e2667c97
+def move_points(
+    sums:torch.Tensor,     # weighted sums per cluster under `old_labels` (k×d), updated in place
+    counts:torch.Tensor,   # total weight per cluster under `old_labels` (k,), updated in place
+    data:torch.Tensor,     # points (n×d)
+    old_labels:torch.Tensor, # cluster of each point when `sums` were taken (n,)
+    new_labels:torch.Tensor, # cluster of each point now (n,)
+    weights:torch.Tensor|None=None, # sample weights (n,)
+) -> tuple[torch.Tensor, torch.Tensor]: # (sums, counts) under `new_labels`
+    "Update cluster sums and weights for the points whose label changed, without summing the others again."
+    moved = (old_labels != new_labels).nonzero()[:, 0]
+    if moved.numel() == 0: return sums, counts
+    rows = data.index_select(0, moved)
+    w = torch.ones(moved.shape[0], dtype=counts.dtype, device=counts.device) if weights is None else weights.index_select(0, moved).to(counts.dtype)
+    if weights is not None: rows = rows * w[:, None].to(rows.dtype)
+    old, new = old_labels.index_select(0, moved), new_labels.index_select(0, moved)
+    sums.index_add_(0, old, rows, alpha=-1).index_add_(0, new, rows)
+    counts.index_add_(0, old, w, alpha=-1).index_add_(0, new, w)
+    return sums, counts
