@@ -87,10 +87,12 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
         return self.labels, d2
     moved = ((centroids - self.centroids) ** 2).sum(1).sqrt()
     top = moved.topk(2)
-    self.upper += moved.index_select(0, self.labels)  # the own centroid's move
-    self.lower -= torch.where(self.labels == top.indices[0], top.values[1], top.values[0])  # the largest move among the others
+    others_moved = torch.where(torch.arange(k, device=moved.device) == top.indices[0], top.values[1], top.values[0])  # the largest move among the others
     half_gap = calculate_distances(centroids, centroids).fill_diagonal_(float('inf')).amin(1) / 2
-    bound = torch.maximum(self.lower, half_gap.index_select(0, self.labels))
+    per_point = torch.stack([moved, others_moved, half_gap], 1).index_select(0, self.labels)  # one gather for the three
+    self.upper += per_point[:, 0]
+    self.lower -= per_point[:, 1]
+    bound = torch.maximum(self.lower, per_point[:, 2])
     suspect = (self.upper > bound).nonzero()[:, 0]
     measured = 0.
     if suspect.shape[0]:  # second chance: the exact distance to the own centroid

@@ -25,11 +25,16 @@ __all__ = ['BOUNDS_MIN_WORK', 'CARRY_SUMS_MIN_POINTS', 'SINGLE_THREAD_MAX_WORK',
 def tolerance(
     data:torch.Tensor,     # the points (n×d)
     tol:float,             # relative tolerance
+    data_sqnorm:torch.Tensor|None=None, # ‖x‖² per row, if `data` is centred and they are known: saves a pass over the data
 ) -> float:                # absolute tolerance on the total squared centroid shift
     "`tol` scaled by the mean variance of the features, as scikit-learn does."
-    return float(data.var(0, correction=0).mean()) * tol if tol > 0 else 0.
+    if tol <= 0: return 0.
+    if data_sqnorm is None: return float(data.var(0, correction=0).mean()) * tol
+    # the variances sum to mean ‖x‖² − ‖mean‖², which cancels badly unless the data is centred
+    total = float(data_sqnorm.sum(dtype=torch.float64)) / data.shape[0] - float((data.mean(0, dtype=torch.float64) ** 2).sum())
+    return max(total, 0.) / data.shape[1] * tol
 
-# %% ../nbs/05_training.ipynb #5fbcbc1f
+# %% ../nbs/05_training.ipynb #d3550a5a
 @dataclass
 class LloydStep:
     "The state after one Lloyd iteration."
@@ -53,7 +58,7 @@ class LloydStep:
         d = self.distances if self.weights is None else self.distances * self.weights
         return float(d.sum(dtype=torch.float64))
 
-# %% ../nbs/05_training.ipynb #d3550a5a
+# %% ../nbs/05_training.ipynb #6f068373
 BOUNDS_MIN_WORK = 2 ** 20  # points × centroids below which the bounds' bookkeeping costs more than it saves (measured)
 CARRY_SUMS_MIN_POINTS = 2 ** 14  # points below which summing afresh is cheaper than moving the changed points (measured)
 
@@ -68,7 +73,7 @@ def make_assigner(
     if data.device.type == 'cpu' and data.shape[0] * k >= BOUNDS_MIN_WORK: return BoundedAssigner(data, data_sqnorm)
     return lambda centroids: assign_centroids(centroids, data, data_sqnorm)
 
-# %% ../nbs/05_training.ipynb #6f068373
+# %% ../nbs/05_training.ipynb #91f6470f
 def lloyd_iterations(
     data:torch.Tensor,     # points (n×d), centred
     centroids:torch.Tensor,# starting centroids (k×d)
@@ -101,7 +106,7 @@ def lloyd_iterations(
         if converged: return
         centroids, previous = new, labels
 
-# %% ../nbs/05_training.ipynb #2f99e377
+# %% ../nbs/05_training.ipynb #8654e173
 def exact_inertia(
     data:torch.Tensor,     # points (n×d)
     centroids:torch.Tensor,# centroids (k×d)
@@ -113,7 +118,7 @@ def exact_inertia(
     if weights is not None: d = d * weights
     return float(d.sum(dtype=torch.float64))
 
-# %% ../nbs/05_training.ipynb #8654e173
+# %% ../nbs/05_training.ipynb #99c48033
 def lloyd(
     data:torch.Tensor,     # points (n×d), centred
     centroids:torch.Tensor,# starting centroids (k×d)
@@ -131,7 +136,7 @@ def lloyd(
     if step.converged != 'labels' or step.shift > 0: labels = assign(centroids)[0]  # the bounds make this pass cheap too
     return centroids, labels, exact_inertia(data, centroids, labels, weights), step.iteration
 
-# %% ../nbs/05_training.ipynb #1c4d0188
+# %% ../nbs/05_training.ipynb #6c8bef3d
 _ACCEPTED = "a 2-D array of real numbers: a torch tensor, a numpy array, a pandas DataFrame or a list of lists"
 
 class DataTypeError(TypeError, ValueError):
@@ -180,9 +185,10 @@ def _as_tensor(X, name:str, accepted:str=_ACCEPTED) -> torch.Tensor:
         warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
         return torch.from_numpy(a)
 
-# %% ../nbs/05_training.ipynb #7d3625f6
+# %% ../nbs/05_training.ipynb #8eb23ca7
 def _check_finite(t:torch.Tensor, name:str, source:torch.Tensor|None=None):
     "ValueError naming the first NaN or inf in `t`; `source`, the tensor `t` was cast from, tells overflow from bad input."
+    if t.is_floating_point() and bool(torch.isfinite(t.sum(dtype=torch.float64))): return  # a fast pass: NaN and inf spread into the sum
     bad = ~torch.isfinite(t)
     if not bad.any(): return
     where = tuple(bad.nonzero()[0].tolist())
@@ -201,7 +207,7 @@ def _cast(t:torch.Tensor, name:str, dtype:torch.dtype, device) -> torch.Tensor:
     _check_finite(out, name, source=t if t.dtype.is_floating_point and torch.finfo(t.dtype).max > torch.finfo(dtype).max else None)
     return out
 
-# %% ../nbs/05_training.ipynb #8eb23ca7
+# %% ../nbs/05_training.ipynb #8918695b
 def _compute_dtype(dtype:torch.dtype) -> torch.dtype:
     "The float dtype a computation on data of `dtype` runs in."
     if dtype in (torch.float32, torch.float64): return dtype
@@ -231,7 +237,7 @@ def check_data(
                          f"(the number of columns it was fitted on).")
     return _cast(t, name, dtype or _compute_dtype(t.dtype), device if device is not None else t.device)
 
-# %% ../nbs/05_training.ipynb #8918695b
+# %% ../nbs/05_training.ipynb #0c3eefcb
 def check_sample_weight(
     sample_weight,         # None, a scalar, or one weight per sample
     n:int,                 # number of samples
@@ -249,7 +255,7 @@ def check_sample_weight(
     if not (w > 0).any(): raise ValueError("sample_weight is zero everywhere; at least one sample needs a positive weight.")
     return w
 
-# %% ../nbs/05_training.ipynb #14a47a3b
+# %% ../nbs/05_training.ipynb #8dc98d2c
 def _output_like(t:torch.Tensor, like:dict):
     "Convert a result tensor to the kind of the input it answers: numpy for non-tensors, a tensor on the input's device otherwise."
     if like['kind'] == 'numpy':
@@ -261,7 +267,7 @@ def _describe(X) -> dict:
     "What kind of object `X` is, to return results of the same kind."
     return dict(kind='torch', device=X.device) if isinstance(X, torch.Tensor) else dict(kind='numpy')
 
-# %% ../nbs/05_training.ipynb #dde73774
+# %% ../nbs/05_training.ipynb #de43f909
 class NotFittedError(ValueError, AttributeError):
     "Raised when a model is used before `fit`; also scikit-learn's exception of the same name once scikit-learn is loaded."
     def __reduce__(self): return _not_fitted_error, self.args[:1]  # rebuilt by the factory, wherever it is unpickled
@@ -276,7 +282,7 @@ def _not_fitted_error(message:str) -> NotFittedError:
         _SKLEARN_NOT_FITTED[sk] = type('NotFittedError', (NotFittedError, sk.NotFittedError), {'__module__': NotFittedError.__module__})
     return _SKLEARN_NOT_FITTED[sk](message)
 
-# %% ../nbs/05_training.ipynb #de43f909
+# %% ../nbs/05_training.ipynb #9587cb69
 class KMeans:
     "K-Means clustering in PyTorch, with scikit-learn's interface."
     def __init__(self,
@@ -293,7 +299,7 @@ class KMeans:
         self.n_clusters, self.init, self.n_init, self.max_iter, self.tol = n_clusters, init, n_init, max_iter, tol
         self.verbose, self.random_state, self.device = verbose, random_state, device
 
-# %% ../nbs/05_training.ipynb #9587cb69
+# %% ../nbs/05_training.ipynb #c970c20d
 @patch(cls_method=True)
 def _get_param_names(cls:KMeans):
     "The constructor's parameter names, in order."
@@ -327,7 +333,7 @@ def __repr__(self:KMeans):
     changed = [f"{k}={v!r}" for k, v in self.get_params().items() if not is_default(v, defaults[k])]
     return f"KMeans({', '.join(changed)})"
 
-# %% ../nbs/05_training.ipynb #6714bd5b
+# %% ../nbs/05_training.ipynb #438afff4
 def _check_int(value, name:str, low:int=1, also:str=''):
     "`value` as an int ≥ `low`, or an error naming `name`; `also` lists other accepted values for the message."
     expected = f"{also}an integer ≥ {low}"
@@ -356,7 +362,7 @@ def _check_device(device):
         raise ValueError(f"device must be None or a torch device available here, such as 'cpu' or 'cuda'; got {device!r} ({e}).") from None
     return device
 
-# %% ../nbs/05_training.ipynb #438afff4
+# %% ../nbs/05_training.ipynb #c5feee6a
 @patch
 def _check_params(self:KMeans) -> dict:
     "The parameters, validated before the data is looked at; errors name the parameter."
@@ -383,7 +389,7 @@ def _check_params(self:KMeans) -> dict:
     return dict(k=k, init=init, n_init=n_init, max_iter=max_iter, tol=float(tol),
                 random_state=_check_random_state(self.random_state), device=_check_device(self.device))
 
-# %% ../nbs/05_training.ipynb #c5feee6a
+# %% ../nbs/05_training.ipynb #087c2442
 @patch
 def _check_with_data(self:KMeans, p:dict, data:torch.Tensor, weights:torch.Tensor|None) -> dict:
     "The checks that need the (validated) data: `n_clusters` against the samples, explicit starting centres, the runs."
@@ -403,7 +409,7 @@ def _check_with_data(self:KMeans, p:dict, data:torch.Tensor, weights:torch.Tenso
     elif n_init == 'auto': n_init = 1 if init in ('k-means++', 'farthest') else 10
     return {**p, 'init': init, 'n_init': n_init}
 
-# %% ../nbs/05_training.ipynb #e0296d61
+# %% ../nbs/05_training.ipynb #8415b529
 def _run_seeds(random_state, n:int) -> list[int]:
     "One seed per run, drawn from `random_state` without touching global random state."
     random_state = _check_random_state(random_state)
@@ -412,7 +418,7 @@ def _run_seeds(random_state, n:int) -> list[int]:
     else: master = random_state
     return torch.randint(2**62, (n,), generator=_generator(master)).tolist()
 
-# %% ../nbs/05_training.ipynb #aa3b15f6
+# %% ../nbs/05_training.ipynb #2878d57b
 def _check_range(centred:torch.Tensor, name:str, *more:torch.Tensor):
     "ValueError when squared distances between the rows of `centred` (and `more`) could overflow their dtype."
     largest = max(float(max(-lo, hi)) for lo, hi in map(torch.aminmax, (centred,) + more))  # no |t| temporary the size of the data
@@ -422,7 +428,7 @@ def _check_range(centred:torch.Tensor, name:str, *more:torch.Tensor):
         raise ValueError(f"{name} spans too wide a range for {centred.dtype} (largest distance from the mean {largest:g} along one axis): "
                          f"squared distances would overflow. {advice}")
 
-# %% ../nbs/05_training.ipynb #4e156e21
+# %% ../nbs/05_training.ipynb #9ea58c86
 SINGLE_THREAD_MAX_WORK = 2 ** 22  # n·d·k below which one thread beats several on the CPU (measured)
 
 @contextmanager
@@ -435,7 +441,7 @@ def _threads_for(data:torch.Tensor, k:int):
     finally:
         if small and before > 1: torch.set_num_threads(before)
 
-# %% ../nbs/05_training.ipynb #4202e805
+# %% ../nbs/05_training.ipynb #2fc263d8
 @patch
 def _fit(self:KMeans, X, sample_weight=None, callback=None) -> torch.Tensor:
     "Validate everything, then fit; returns the centred training data for `fit_transform`."
@@ -450,7 +456,7 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None) -> torch.Tensor:
     # all checks passed: the work starts here
     with _threads_for(data, p['k']):
         data_sqnorm = sq_norms(data)
-        tol = tolerance(data, p['tol'])
+        tol = tolerance(data, p['tol'], data_sqnorm)
         best = None
         for run, seed in enumerate(seeds):
             if isinstance(p['init'], str): start = INIT_METHODS[p['init']](data, p['k'], _generator(seed), weights)
@@ -485,7 +491,7 @@ def fit(self:KMeans,
     self._fit(X, sample_weight, callback)
     return self
 
-# %% ../nbs/05_training.ipynb #75fb86ae
+# %% ../nbs/05_training.ipynb #8fa29efb
 @patch
 def __sklearn_is_fitted__(self:KMeans) -> bool: return hasattr(self, 'cluster_centers_')
 
