@@ -31,7 +31,7 @@ def tolerance(
     if tol <= 0: return 0.
     if data_sqnorm is None: return float(data.var(0, correction=0).mean()) * tol
     # the variances sum to mean ‖x‖² − ‖mean‖², which cancels badly unless the data is centred
-    total = float(data_sqnorm.sum(dtype=torch.float64)) / data.shape[0] - float((data.mean(0, dtype=torch.float64) ** 2).sum())
+    total = float(data_sqnorm.sum(dtype=torch.float64)) / data.shape[0] - float((data.mean(0) ** 2).sum())
     return max(total, 0.) / data.shape[1] * tol
 
 # %% ../nbs/05_training.ipynb #d3550a5a
@@ -188,7 +188,7 @@ def _as_tensor(X, name:str, accepted:str=_ACCEPTED) -> torch.Tensor:
 # %% ../nbs/05_training.ipynb #8eb23ca7
 def _check_finite(t:torch.Tensor, name:str, source:torch.Tensor|None=None):
     "ValueError naming the first NaN or inf in `t`; `source`, the tensor `t` was cast from, tells overflow from bad input."
-    if t.is_floating_point() and bool(torch.isfinite(t.sum(dtype=torch.float64))): return  # a fast pass: NaN and inf spread into the sum
+    if t.is_floating_point() and bool(torch.isfinite(t.sum())): return  # one fast pass: NaN and inf spread into the sum (an overflow only sends us on)
     bad = ~torch.isfinite(t)
     if not bad.any(): return
     where = tuple(bad.nonzero()[0].tolist())
