@@ -90,8 +90,12 @@ def lloyd_iterations(
     previous = sums = None
     for i in range(1, max_iter + 1):
         labels, distances = assign(centroids)
-        if sums is None: sums, counts = cluster_sums(labels, data, k, weights)
-        elif labels is not previous: sums, counts = move_points(sums, counts, data, previous, labels, weights)
+        if sums is not None and labels is not previous:
+            sums, counts = move_points(sums, counts, data, previous, labels, weights)
+            if bool((counts < summed_counts / 2).any()): sums = None  # a cluster lost half its weight since its sum: avoid cancellation
+        if sums is None:
+            sums, counts = cluster_sums(labels, data, k, weights)
+            summed_counts = counts.clone()  # `move_points` updates `counts` in place
         kept_sums, kept_counts = relocate_empty_clusters(sums, counts, labels, data, distances, weights)
         new = centroids_from_sums(kept_sums, kept_counts, data, distances)  # the update lesson's `update_centroids`, in pieces
         if not carry_sums or kept_sums is not sums: sums = None  # a relocated point's row left its label's sum: sum afresh
@@ -106,7 +110,7 @@ def lloyd_iterations(
         if converged: return
         centroids, previous = new, labels
 
-# %% ../nbs/05_training.ipynb #8654e173
+# %% ../nbs/05_training.ipynb #354f32e1
 def exact_inertia(
     data:torch.Tensor,     # points (n×d)
     centroids:torch.Tensor,# centroids (k×d)
@@ -118,7 +122,7 @@ def exact_inertia(
     if weights is not None: d = d * weights
     return float(d.sum(dtype=torch.float64))
 
-# %% ../nbs/05_training.ipynb #99c48033
+# %% ../nbs/05_training.ipynb #a7006264
 def lloyd(
     data:torch.Tensor,     # points (n×d), centred
     centroids:torch.Tensor,# starting centroids (k×d)
@@ -136,7 +140,7 @@ def lloyd(
     if step.converged != 'labels' or step.shift > 0: labels = assign(centroids)[0]  # the bounds make this pass cheap too
     return centroids, labels, exact_inertia(data, centroids, labels, weights), step.iteration
 
-# %% ../nbs/05_training.ipynb #6c8bef3d
+# %% ../nbs/05_training.ipynb #8eb23ca7
 _ACCEPTED = "a 2-D array of real numbers: a torch tensor, a numpy array, a pandas DataFrame or a list of lists"
 
 class DataTypeError(TypeError, ValueError):
@@ -185,7 +189,7 @@ def _as_tensor(X, name:str, accepted:str=_ACCEPTED) -> torch.Tensor:
         warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
         return torch.from_numpy(a)
 
-# %% ../nbs/05_training.ipynb #8eb23ca7
+# %% ../nbs/05_training.ipynb #0c3eefcb
 def _check_finite(t:torch.Tensor, name:str, source:torch.Tensor|None=None):
     "ValueError naming the first NaN or inf in `t`; `source`, the tensor `t` was cast from, tells overflow from bad input."
     if t.is_floating_point() and bool(torch.isfinite(t.sum())): return  # one fast pass: NaN and inf spread into the sum (an overflow only sends us on)
@@ -207,7 +211,7 @@ def _cast(t:torch.Tensor, name:str, dtype:torch.dtype, device) -> torch.Tensor:
     _check_finite(out, name, source=t if t.dtype.is_floating_point and torch.finfo(t.dtype).max > torch.finfo(dtype).max else None)
     return out
 
-# %% ../nbs/05_training.ipynb #8918695b
+# %% ../nbs/05_training.ipynb #2072e650
 def _compute_dtype(dtype:torch.dtype) -> torch.dtype:
     "The float dtype a computation on data of `dtype` runs in."
     if dtype in (torch.float32, torch.float64): return dtype
@@ -237,7 +241,7 @@ def check_data(
                          f"(the number of columns it was fitted on).")
     return _cast(t, name, dtype or _compute_dtype(t.dtype), device if device is not None else t.device)
 
-# %% ../nbs/05_training.ipynb #0c3eefcb
+# %% ../nbs/05_training.ipynb #077ddd6e
 def check_sample_weight(
     sample_weight,         # None, a scalar, or one weight per sample
     n:int,                 # number of samples
@@ -255,7 +259,7 @@ def check_sample_weight(
     if not (w > 0).any(): raise ValueError("sample_weight is zero everywhere; at least one sample needs a positive weight.")
     return w
 
-# %% ../nbs/05_training.ipynb #8dc98d2c
+# %% ../nbs/05_training.ipynb #de43f909
 def _output_like(t:torch.Tensor, like:dict):
     "Convert a result tensor to the kind of the input it answers: numpy for non-tensors, a tensor on the input's device otherwise."
     if like['kind'] == 'numpy':
@@ -267,7 +271,7 @@ def _describe(X) -> dict:
     "What kind of object `X` is, to return results of the same kind."
     return dict(kind='torch', device=X.device) if isinstance(X, torch.Tensor) else dict(kind='numpy')
 
-# %% ../nbs/05_training.ipynb #de43f909
+# %% ../nbs/05_training.ipynb #c970c20d
 class NotFittedError(ValueError, AttributeError):
     "Raised when a model is used before `fit`; also scikit-learn's exception of the same name once scikit-learn is loaded."
     def __reduce__(self): return _not_fitted_error, self.args[:1]  # rebuilt by the factory, wherever it is unpickled
@@ -282,7 +286,7 @@ def _not_fitted_error(message:str) -> NotFittedError:
         _SKLEARN_NOT_FITTED[sk] = type('NotFittedError', (NotFittedError, sk.NotFittedError), {'__module__': NotFittedError.__module__})
     return _SKLEARN_NOT_FITTED[sk](message)
 
-# %% ../nbs/05_training.ipynb #9587cb69
+# %% ../nbs/05_training.ipynb #4b9e49b8
 class KMeans:
     "K-Means clustering in PyTorch, with scikit-learn's interface."
     def __init__(self,
@@ -299,7 +303,7 @@ class KMeans:
         self.n_clusters, self.init, self.n_init, self.max_iter, self.tol = n_clusters, init, n_init, max_iter, tol
         self.verbose, self.random_state, self.device = verbose, random_state, device
 
-# %% ../nbs/05_training.ipynb #c970c20d
+# %% ../nbs/05_training.ipynb #6714bd5b
 @patch(cls_method=True)
 def _get_param_names(cls:KMeans):
     "The constructor's parameter names, in order."
@@ -333,7 +337,7 @@ def __repr__(self:KMeans):
     changed = [f"{k}={v!r}" for k, v in self.get_params().items() if not is_default(v, defaults[k])]
     return f"KMeans({', '.join(changed)})"
 
-# %% ../nbs/05_training.ipynb #438afff4
+# %% ../nbs/05_training.ipynb #087c2442
 def _check_int(value, name:str, low:int=1, also:str=''):
     "`value` as an int ≥ `low`, or an error naming `name`; `also` lists other accepted values for the message."
     expected = f"{also}an integer ≥ {low}"
@@ -362,7 +366,7 @@ def _check_device(device):
         raise ValueError(f"device must be None or a torch device available here, such as 'cpu' or 'cuda'; got {device!r} ({e}).") from None
     return device
 
-# %% ../nbs/05_training.ipynb #c5feee6a
+# %% ../nbs/05_training.ipynb #3e48d32b
 @patch
 def _check_params(self:KMeans) -> dict:
     "The parameters, validated before the data is looked at; errors name the parameter."
@@ -389,7 +393,7 @@ def _check_params(self:KMeans) -> dict:
     return dict(k=k, init=init, n_init=n_init, max_iter=max_iter, tol=float(tol),
                 random_state=_check_random_state(self.random_state), device=_check_device(self.device))
 
-# %% ../nbs/05_training.ipynb #087c2442
+# %% ../nbs/05_training.ipynb #e0296d61
 @patch
 def _check_with_data(self:KMeans, p:dict, data:torch.Tensor, weights:torch.Tensor|None) -> dict:
     "The checks that need the (validated) data: `n_clusters` against the samples, explicit starting centres, the runs."
@@ -409,7 +413,7 @@ def _check_with_data(self:KMeans, p:dict, data:torch.Tensor, weights:torch.Tenso
     elif n_init == 'auto': n_init = 1 if init in ('k-means++', 'farthest') else 10
     return {**p, 'init': init, 'n_init': n_init}
 
-# %% ../nbs/05_training.ipynb #8415b529
+# %% ../nbs/05_training.ipynb #2878d57b
 def _run_seeds(random_state, n:int) -> list[int]:
     "One seed per run, drawn from `random_state` without touching global random state."
     random_state = _check_random_state(random_state)
@@ -418,7 +422,7 @@ def _run_seeds(random_state, n:int) -> list[int]:
     else: master = random_state
     return torch.randint(2**62, (n,), generator=_generator(master)).tolist()
 
-# %% ../nbs/05_training.ipynb #2878d57b
+# %% ../nbs/05_training.ipynb #9ea58c86
 def _check_range(centred:torch.Tensor, name:str, *more:torch.Tensor):
     "ValueError when squared distances between the rows of `centred` (and `more`) could overflow their dtype."
     largest = max(float(max(-lo, hi)) for lo, hi in map(torch.aminmax, (centred,) + more))  # no |t| temporary the size of the data
@@ -428,7 +432,7 @@ def _check_range(centred:torch.Tensor, name:str, *more:torch.Tensor):
         raise ValueError(f"{name} spans too wide a range for {centred.dtype} (largest distance from the mean {largest:g} along one axis): "
                          f"squared distances would overflow. {advice}")
 
-# %% ../nbs/05_training.ipynb #9ea58c86
+# %% ../nbs/05_training.ipynb #2fc263d8
 SINGLE_THREAD_MAX_WORK = 2 ** 22  # n·d·k below which one thread beats several on the CPU (measured)
 
 @contextmanager
@@ -441,7 +445,7 @@ def _threads_for(data:torch.Tensor, k:int):
     finally:
         if small and before > 1: torch.set_num_threads(before)
 
-# %% ../nbs/05_training.ipynb #2fc263d8
+# %% ../nbs/05_training.ipynb #75fb86ae
 @patch
 def _fit(self:KMeans, X, sample_weight=None, callback=None) -> torch.Tensor:
     "Validate everything, then fit; returns the centred training data for `fit_transform`."
@@ -491,7 +495,7 @@ def fit(self:KMeans,
     self._fit(X, sample_weight, callback)
     return self
 
-# %% ../nbs/05_training.ipynb #8fa29efb
+# %% ../nbs/05_training.ipynb #32ba836d
 @patch
 def __sklearn_is_fitted__(self:KMeans) -> bool: return hasattr(self, 'cluster_centers_')
 
