@@ -2,6 +2,7 @@
 
 # %% ../nbs/04a_bounds.ipynb #19a56266
 from __future__ import annotations
+import functools
 import torch
 from fastcore.basics import patch
 from .distance import row_chunk_size, calculate_distances, sq_norms
@@ -55,11 +56,15 @@ def own_sq_distances(
     centroids:torch.Tensor,# centroids (k×d)
     labels:torch.Tensor,   # cluster of each point (n,)
     chunk_size:int=8192,   # rows per chunk: small enough that the gathered centroids stay in cache
-) -> torch.Tensor:         # ‖x − c_label‖² per point (n,), computed directly, not by the matmul expansion
-    "Exact squared distance from each point to its own centroid, in chunks."
-    out = torch.empty(data.shape[0], dtype=data.dtype, device=data.device)
-    for s in range(0, data.shape[0], chunk_size):
-        diff = torch.index_select(centroids, 0, labels[s:s + chunk_size]).sub_(data[s:s + chunk_size])  # index_select: far faster than c[labels]
+    rows:torch.Tensor|None=None, # indices of the points to measure (all when None), gathered a chunk at a time
+) -> torch.Tensor:         # ‖x − c_label‖² per point measured, computed directly, not by the matmul expansion
+    "Exact squared distance from each point (or each of `rows`) to its own centroid, in chunks."
+    n = data.shape[0] if rows is None else rows.shape[0]
+    out = torch.empty(n, dtype=data.dtype, device=data.device)
+    for s in range(0, n, chunk_size):
+        if rows is None: x, own = data[s:s + chunk_size], labels[s:s + chunk_size]
+        else: x, own = data.index_select(0, rows[s:s + chunk_size]), labels.index_select(0, rows[s:s + chunk_size])
+        diff = torch.index_select(centroids, 0, own).sub_(x)  # index_select: far faster than c[labels]
         torch.sum(diff.square_(), 1, out=out[s:s + chunk_size])
     return out
 
@@ -95,17 +100,14 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
     bound = torch.maximum(self.lower, per_point[:, 2])
     suspect = (self.upper > bound).nonzero()[:, 0]
     measured = 0.
-    if suspect.shape[0] > 0.9 * n:  # nearly all: the second chance would rarely save a full measurement, and costs a pass
-        self._remeasure(centroids)
-        measured = 1.
-    elif suspect.shape[0]:  # second chance: the exact distance to the own centroid
-        exact = own_sq_distances(self.data.index_select(0, suspect), centroids, self.labels.index_select(0, suspect)).sqrt_()
+    if suspect.shape[0]:  # second chance: the exact distance to the own centroid
+        exact = own_sq_distances(self.data, centroids, self.labels, rows=suspect).sqrt_()  # no copy of the suspects' rows at once
         self.upper[suspect] = exact
         suspect = suspect[exact > bound.index_select(0, suspect)]
         measured = suspect.shape[0] / n
-        if measured > self.full_fraction: self._remeasure(centroids)
+        if measured > self.full_fraction: self._remeasure(centroids); measured = 1.  # cheaper than gathering most rows
         elif suspect.shape[0]: self._remeasure(centroids, suspect)
     self.centroids = centroids
     self.measured.append(measured)
     labels = self.labels
-    return labels, lambda: own_sq_distances(self.data, centroids, labels)
+    return labels, functools.cache(lambda: own_sq_distances(self.data, centroids, labels))  # computed once, if ever

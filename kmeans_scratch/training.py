@@ -25,14 +25,12 @@ __all__ = ['BOUNDS_MIN_WORK', 'CARRY_SUMS_MIN_POINTS', 'SINGLE_THREAD_MAX_WORK',
 def tolerance(
     data:torch.Tensor,     # the points (n×d)
     tol:float,             # relative tolerance
-    data_sqnorm:torch.Tensor|None=None, # ‖x‖² per row, if `data` is centred and they are known: saves a pass over the data
+    data_sqnorm:torch.Tensor|None=None, # ‖x‖² per row of `data`, only if `data` is centred (mean zero): then no pass over the data
 ) -> float:                # absolute tolerance on the total squared centroid shift
     "`tol` scaled by the mean variance of the features, as scikit-learn does."
     if tol <= 0: return 0.
     if data_sqnorm is None: return float(data.var(0, correction=0).mean()) * tol
-    # the variances sum to mean ‖x‖² − ‖mean‖², which cancels badly unless the data is centred
-    total = float(data_sqnorm.sum(dtype=torch.float64)) / data.shape[0] - float((data.mean(0) ** 2).sum())
-    return max(total, 0.) / data.shape[1] * tol
+    return float(data_sqnorm.sum(dtype=torch.float64)) / data.shape[0] / data.shape[1] * tol  # centred: the variances sum to mean ‖x‖²
 
 # %% ../nbs/05_training.ipynb #d3550a5a
 @dataclass
@@ -91,11 +89,15 @@ def lloyd_iterations(
     for i in range(1, max_iter + 1):
         labels, distances = assign(centroids)
         if sums is not None and labels is not previous:
-            sums, counts = move_points(sums, counts, data, previous, labels, weights)
-            if bool((counts < summed_counts / 2).any()): sums = None  # a cluster lost half its weight since its sum: avoid cancellation
+            moved = (labels != previous).nonzero()[:, 0]
+            if moved.shape[0] > data.shape[0] // 4: sums = None  # most points moved: one fresh sum is cheaper
+            else:
+                sums, counts = move_points(sums, counts, data, previous, labels, weights, moved)
+                peak = torch.maximum(peak, counts)
+                if bool((counts < peak / 2).any()): sums = None  # shrunk by subtraction to under half its peak: sum afresh
         if sums is None:
             sums, counts = cluster_sums(labels, data, k, weights)
-            summed_counts = counts.clone()  # `move_points` updates `counts` in place
+            peak = counts.clone()  # `move_points` updates `counts` in place
         kept_sums, kept_counts = relocate_empty_clusters(sums, counts, labels, data, distances, weights)
         new = centroids_from_sums(kept_sums, kept_counts, data, distances)  # the update lesson's `update_centroids`, in pieces
         if not carry_sums or kept_sums is not sums: sums = None  # a relocated point's row left its label's sum: sum afresh
@@ -438,6 +440,7 @@ SINGLE_THREAD_MAX_WORK = 2 ** 22  # n·d·k below which one thread beats several
 @contextmanager
 def _threads_for(data:torch.Tensor, k:int):
     "Run a tiny CPU problem on one thread, restoring the thread count afterwards; anything else is left to torch."
+    # torch's thread count is process-wide: torch work in other Python threads during such a fit runs on one thread too
     before = torch.get_num_threads()
     small = data.device.type == 'cpu' and data.shape[0] * data.shape[1] * k < SINGLE_THREAD_MAX_WORK
     if small and before > 1: torch.set_num_threads(1)

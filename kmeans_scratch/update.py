@@ -2,6 +2,7 @@
 
 # %% ../nbs/04_update.ipynb #adc0a87c
 from __future__ import annotations
+import functools
 import torch
 from .init import cluster_sums
 
@@ -59,7 +60,8 @@ def update_centroids(
     "Weighted mean of each cluster's points; empty clusters move to the farthest points."
     sums, counts = cluster_sums(assignments, data, k, weights)
     if distances is None:
-        def distances(sums=sums, counts=counts):  # against the means before relocation; computed only if a cluster is empty
+        @functools.cache  # computed once, and only if a cluster is empty
+        def distances(sums=sums, counts=counts):  # against the means before relocation
             means = sums / counts.clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
             return ((data - means[assignments]) ** 2).sum(1)
     sums, counts = relocate_empty_clusters(sums, counts, assignments, data, distances, weights)
@@ -73,9 +75,10 @@ def move_points(
     old_labels:torch.Tensor, # cluster of each point when `sums` were taken (n,)
     new_labels:torch.Tensor, # cluster of each point now (n,)
     weights:torch.Tensor|None=None, # sample weights (n,)
+    moved:torch.Tensor|None=None, # indices of the points whose label changed, if already known
 ) -> tuple[torch.Tensor, torch.Tensor]: # (sums, counts) under `new_labels`
     "Update cluster sums and weights for the points whose label changed, without summing the others again."
-    moved = (old_labels != new_labels).nonzero()[:, 0]
+    if moved is None: moved = (old_labels != new_labels).nonzero()[:, 0]
     if moved.numel() == 0: return sums, counts
     rows = data.index_select(0, moved)
     w = torch.ones(moved.shape[0], dtype=counts.dtype, device=counts.device) if weights is None else weights.index_select(0, moved).to(counts.dtype)
