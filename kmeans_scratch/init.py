@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import torch
 from .data import _generator
-from .distance import sq_distances_block, row_chunk_size, sq_norms
+from .distance import sq_norms
 
 # %% auto #0
 __all__ = ['KMEANS_PLUSPLUS_SAMPLE', 'INIT_METHODS', 'init_random', 'cluster_sums', 'init_random_partition', 'init_farthest',

@@ -10,10 +10,9 @@ import torch
 from fastcore.basics import patch
 from .data import _generator
 from .distance import calculate_distances, sq_norms
-from .init import INIT_METHODS
+from .init import INIT_METHODS, cluster_sums
 from .assign import assign_centroids
-from .init import cluster_sums
-from .update import update_centroids, relocate_empty_clusters, centroids_from_sums, move_points
+from .update import relocate_empty_clusters, centroids_from_sums, move_points
 from .bounds import BoundedAssigner, own_sq_distances
 
 # %% auto #0
@@ -103,7 +102,7 @@ def lloyd_iterations(
         if not carry_sums or kept_sums is not sums: sums = None  # a relocated point's row left its label's sum: sum afresh
         shift = ((new - centroids) ** 2).sum()
         if data.device.type == 'cpu':  # host reads are free: fewer, simpler operations
-            changed, shift = previous is None or not torch.equal(labels, previous), float(shift)
+            changed, shift = previous is None or (labels is not previous and not torch.equal(labels, previous)), float(shift)
         else:
             changed = torch.ones_like(shift) if previous is None else (labels != previous).any().to(shift.dtype)
             changed, shift = torch.stack([changed, shift]).tolist()  # the one host read per iteration
