@@ -10,11 +10,12 @@ from kmeans_scratch.update import update_centroids
 from kmeans_scratch.bounds import BoundedAssigner
 from kmeans_scratch.training import KMeans, NotFittedError, lloyd, lloyd_iterations, LloydStep
 from kmeans_scratch.visualize import plot_fit, fit_history, plot_history, animate_fit
-from kmeans_scratch.choosing_k import silhouette_score, silhouette_samples, scan_k, plot_elbow
+from kmeans_scratch.metrics import silhouette_score, silhouette_samples, adjusted_rand_score
+from kmeans_scratch.choosing_k import scan_k, plot_elbow
 from kmeans_scratch.scaling import Standardizer, standardize
 __all__ = ['KMeans', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
            'assign_centroids', 'update_centroids', 'BoundedAssigner', 'lloyd', 'lloyd_iterations', 'LloydStep',
-           'plot_fit', 'fit_history', 'plot_history', 'animate_fit', 'silhouette_score', 'silhouette_samples', 'scan_k',
+           'plot_fit', 'fit_history', 'plot_history', 'animate_fit', 'silhouette_score', 'silhouette_samples', 'adjusted_rand_score', 'scan_k',
            'plot_elbow', 'Standardizer', 'standardize']
 ```"""
 
@@ -33,9 +34,10 @@ from .update import update_centroids
 from .bounds import BoundedAssigner
 from .training import KMeans, NotFittedError, lloyd, lloyd_iterations, LloydStep
 from .visualize import plot_fit, fit_history, plot_history, animate_fit
-from .choosing_k import silhouette_score, silhouette_samples, scan_k, plot_elbow
+from .metrics import silhouette_score, silhouette_samples, adjusted_rand_score
+from .choosing_k import scan_k, plot_elbow
 from .scaling import Standardizer, standardize
 __all__ = ['KMeans', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
            'assign_centroids', 'update_centroids', 'BoundedAssigner', 'lloyd', 'lloyd_iterations', 'LloydStep',
-           'plot_fit', 'fit_history', 'plot_history', 'animate_fit', 'silhouette_score', 'silhouette_samples', 'scan_k',
+           'plot_fit', 'fit_history', 'plot_history', 'animate_fit', 'silhouette_score', 'silhouette_samples', 'adjusted_rand_score', 'scan_k',
            'plot_elbow', 'Standardizer', 'standardize']

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import torch
 from fastcore.basics import patch
-from .distance import row_chunk_size, calculate_distances, sq_norms
+from .distance import row_chunk_size, calculate_distances, sq_norms, own_sq_distances
 
 # %% auto #0
-__all__ = ['nearest_two_block', 'BoundedAssigner', 'own_sq_distances']
+__all__ = ['nearest_two_block', 'BoundedAssigner']
 
 # %% ../nbs/04a_bounds.ipynb #b8013e69
 def nearest_two_block(
@@ -51,23 +51,6 @@ def _measure(self:BoundedAssigner, centroids, rows=None):
     return out
 
 # %% ../nbs/04a_bounds.ipynb #8cfc358a
-def own_sq_distances(
-    data:torch.Tensor,     # points (n×d)
-    centroids:torch.Tensor,# centroids (k×d)
-    labels:torch.Tensor,   # cluster of each point (n,)
-    chunk_size:int=8192,   # rows per chunk: small enough that the gathered centroids stay in cache
-    rows:torch.Tensor|None=None, # indices of the points to measure (all when None), gathered a chunk at a time
-) -> torch.Tensor:         # ‖x − c_label‖² per point measured, computed directly, not by the matmul expansion
-    "Exact squared distance from each point (or each of `rows`) to its own centroid, in chunks."
-    n = data.shape[0] if rows is None else rows.shape[0]
-    out = torch.empty(n, dtype=data.dtype, device=data.device)
-    for s in range(0, n, chunk_size):
-        if rows is None: x, own = data[s:s + chunk_size], labels[s:s + chunk_size]
-        else: x, own = data.index_select(0, rows[s:s + chunk_size]), labels.index_select(0, rows[s:s + chunk_size])
-        diff = torch.index_select(centroids, 0, own).sub_(x)  # index_select: far faster than c[labels]
-        torch.sum(diff.square_(), 1, out=out[s:s + chunk_size])
-    return out
-
 @patch
 def _remeasure(self:BoundedAssigner, centroids, rows=None):
     "Measure `rows` (all points when None) against every centroid: exact labels and bounds for them; returns their squared distances."

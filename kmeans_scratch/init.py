@@ -8,7 +8,7 @@ from .data import _generator
 from .distance import sq_norms
 
 # %% auto #0
-__all__ = ['KMEANS_PLUSPLUS_SAMPLE', 'INIT_METHODS', 'init_random', 'cluster_sums', 'init_random_partition', 'init_farthest',
+__all__ = ['KMEANS_PLUSPLUS_SAMPLE', 'INIT_METHODS', 'init_random', 'init_random_partition', 'init_farthest',
            'init_kmeans_plusplus', 'kmeans_plusplus_sample_size', 'init_kmeans_plusplus_sampled',
            'initialize_centroids']
 
@@ -26,23 +26,6 @@ def init_random(
         order = torch.cat([order[positive], order[~positive]])
     return data[order[:k]].clone()
 
-# %% ../nbs/02_init.ipynb #83a46b0e
-def cluster_sums(
-    labels:torch.Tensor,   # cluster of each point (n,), integers in [0, k)
-    data:torch.Tensor,     # points (n×d)
-    k:int,                 # number of clusters
-    weights:torch.Tensor|None=None, # sample weights (n,); all ones when None
-) -> tuple[torch.Tensor, torch.Tensor]: # (weighted sums k×d, total weights k)
-    "Weighted sum of the points and total weight in each cluster, with `index_add_`."
-    sums = torch.zeros(k, data.shape[1], dtype=data.dtype, device=data.device)
-    if weights is None:
-        sums.index_add_(0, labels, data)
-        counts = torch.bincount(labels, minlength=k).to(data.dtype)
-    else:
-        sums.index_add_(0, labels, data * weights[:, None])
-        counts = torch.zeros(k, dtype=data.dtype, device=data.device).index_add_(0, labels, weights)
-    return sums, counts
-
 # %% ../nbs/02_init.ipynb #588f81cc
 def init_random_partition(
     data:torch.Tensor,     # points (n×d)
@@ -52,7 +35,9 @@ def init_random_partition(
 ) -> torch.Tensor:         # k×d centroids
     "Means of a random partition of the points into `k` groups."
     labels = torch.randint(k, (data.shape[0],), generator=generator).to(data.device)
-    sums, counts = cluster_sums(labels, data, k, weights)
+    w = torch.ones(data.shape[0], dtype=data.dtype, device=data.device) if weights is None else weights.to(data.dtype)
+    sums = data.new_zeros(k, data.shape[1]).index_add_(0, labels, data * w[:, None])  # the update lesson's `cluster_sums`, in short
+    counts = data.new_zeros(k).index_add_(0, labels, w)
     # a group that drew no point (tiny data) falls back to a random point rather than 0/0
     fallback = init_random(data, k, generator, weights)
     return torch.where(counts[:, None] > 0, sums / counts.clamp_min(torch.finfo(data.dtype).tiny)[:, None], fallback)

@@ -9,11 +9,11 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 from .data import _generator
-from .distance import calculate_distances, sq_norms
-from .init import INIT_METHODS, cluster_sums
+from .distance import calculate_distances, sq_norms, own_sq_distances
+from .init import INIT_METHODS
 from .assign import assign_centroids
-from .update import relocate_empty_clusters, centroids_from_sums, move_points
-from .bounds import BoundedAssigner, own_sq_distances
+from .update import cluster_sums, relocate_empty_clusters, centroids_from_sums, move_points
+from .bounds import BoundedAssigner
 
 # %% auto #0
 __all__ = ['BOUNDS_MIN_WORK', 'CARRY_SUMS_MIN_POINTS', 'SINGLE_THREAD_MAX_WORK', 'tolerance', 'LloydStep', 'make_assigner',

@@ -4,10 +4,26 @@
 from __future__ import annotations
 import functools
 import torch
-from .init import cluster_sums
 
 # %% auto #0
-__all__ = ['relocate_empty_clusters', 'centroids_from_sums', 'update_centroids', 'move_points']
+__all__ = ['cluster_sums', 'relocate_empty_clusters', 'centroids_from_sums', 'update_centroids', 'move_points']
+
+# %% ../nbs/04_update.ipynb #83a46b0e
+def cluster_sums(
+    labels:torch.Tensor,   # cluster of each point (n,), integers in [0, k)
+    data:torch.Tensor,     # points (n×d)
+    k:int,                 # number of clusters
+    weights:torch.Tensor|None=None, # sample weights (n,); all ones when None
+) -> tuple[torch.Tensor, torch.Tensor]: # (weighted sums k×d, total weights k)
+    "Weighted sum of the points and total weight in each cluster, with `index_add_`."
+    sums = torch.zeros(k, data.shape[1], dtype=data.dtype, device=data.device)
+    if weights is None:
+        sums.index_add_(0, labels, data)
+        counts = torch.bincount(labels, minlength=k).to(data.dtype)
+    else:
+        sums.index_add_(0, labels, data * weights[:, None])
+        counts = torch.zeros(k, dtype=data.dtype, device=data.device).index_add_(0, labels, weights)
+    return sums, counts
 
 # %% ../nbs/04_update.ipynb #9904fb18
 def relocate_empty_clusters(

@@ -1,7 +1,7 @@
 """Properties of K-Means that must hold on any data, checked with hypothesis.
 
 Run with `pytest tests/test_properties.py` (about 10 s of CPU with the default 60 examples per property, a fixed set).
-More examples, drawn at random: `KMEANS_EXAMPLES=1000 pytest tests/test_properties.py`. The checks lesson (nbs/12_checks.ipynb) runs these same functions.
+More examples, drawn at random: `KMEANS_EXAMPLES=1000 pytest tests/test_properties.py`. The checks lesson (nbs/15_guarantees.ipynb) runs these same functions.
 """
 import math, os, warnings
 import numpy as np
