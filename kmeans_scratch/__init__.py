@@ -8,7 +8,9 @@ from kmeans_scratch.init import initialize_centroids
 from kmeans_scratch.assign import assign_centroids
 from kmeans_scratch.update import update_centroids
 from kmeans_scratch.bounds import BoundedAssigner
-from kmeans_scratch.training import KMeans, NotFittedError, lloyd, lloyd_iterations, LloydStep
+from kmeans_scratch.training import lloyd, lloyd_iterations, LloydStep
+from kmeans_scratch.checks import NotFittedError
+from kmeans_scratch.estimator import KMeans
 from kmeans_scratch.visualize import plot_fit, fit_history, plot_history, animate_fit
 from kmeans_scratch.metrics import silhouette_score, silhouette_samples, adjusted_rand_score
 from kmeans_scratch.choosing_k import scan_k, plot_elbow
@@ -32,7 +34,9 @@ from .init import initialize_centroids
 from .assign import assign_centroids
 from .update import update_centroids
 from .bounds import BoundedAssigner
-from .training import KMeans, NotFittedError, lloyd, lloyd_iterations, LloydStep
+from .training import lloyd, lloyd_iterations, LloydStep
+from .checks import NotFittedError
+from .estimator import KMeans
 from .visualize import plot_fit, fit_history, plot_history, animate_fit
 from .metrics import silhouette_score, silhouette_samples, adjusted_rand_score
 from .choosing_k import scan_k, plot_elbow

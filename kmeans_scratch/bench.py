@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse, gc, json, math, os, platform, statistics, subprocess, sys, time, warnings
 import numpy as np
 import torch
-from .training import KMeans
+from .estimator import KMeans
 from .assign import assign_centroids
 from .update import update_centroids
 

@@ -7,7 +7,8 @@ import math, time
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
-from .training import KMeans, check_data
+from .checks import check_data
+from .estimator import KMeans
 from .metrics import silhouette_score, _sample_indices
 
 # %% auto #0

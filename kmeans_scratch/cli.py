@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from . import __version__
 from .data import generate_data
 from .init import INIT_METHODS, initialize_centroids
-from .training import KMeans
+from .estimator import KMeans
 from .visualize import fit_history, plot_fit, plot_history, animate_history
 from .choosing_k import scan_k, plot_elbow
 

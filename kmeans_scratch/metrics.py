@@ -6,7 +6,7 @@ import math
 import numpy as np
 import torch
 from .distance import sq_distances_block, row_chunk_size
-from .training import check_data, _describe, _output_like
+from .checks import check_data, _describe, _output_like
 
 # %% auto #0
 __all__ = ['METRICS', 'silhouette_samples', 'silhouette_score', 'adjusted_rand_score']

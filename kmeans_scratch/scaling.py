@@ -6,7 +6,7 @@ import math
 import numpy as np
 import torch
 from .data import _generator
-from .training import check_data, _describe, _output_like, NotFittedError
+from .checks import check_data, _describe, _output_like, NotFittedError
 
 # %% auto #0
 __all__ = ['MIXED_SCALE_FEATURES', 'generate_mixed_scale_data', 'Standardizer', 'standardize']

@@ -43,6 +43,7 @@ def relocate_empty_clusters(
     farthest = torch.topk(distances, min(k, n)).indices
     rank = (torch.cumsum(empty, 0) - 1).clamp_(0, farthest.shape[0] - 1)  # the i-th empty cluster takes the i-th farthest point
     taken = farthest[rank]
+    empty = empty & (distances[taken] > 0)  # a point already on its centroid gains nothing by founding a cluster: relocation cannot cycle
     w_taken = torch.ones_like(counts) if weights is None else weights[taken].to(counts.dtype)
     moved = torch.where(empty, w_taken, 0)
     sums = sums.index_add(0, assignments[taken], data[taken] * -moved[:, None])
@@ -57,11 +58,13 @@ def centroids_from_sums(
     counts:torch.Tensor,   # total weight per cluster (k,)
     data:torch.Tensor,     # points (n×d), for the fallback
     distances,             # squared distance of each point to its centroid (n,), or a function computing them
+    previous:torch.Tensor|None=None, # the centroids before this update (k×d): where a cluster without weight stays
 ) -> torch.Tensor:         # centroids (k×d), never NaN
-    "Weighted means `sums / counts`; a cluster without weight sits on the farthest point instead of becoming 0/0."
+    "Weighted means `sums / counts`; a cluster without weight stays where it was (or, without `previous`, sits on the farthest point) instead of becoming 0/0."
     means = sums / counts.clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
     has_weight = counts > 0
     if data.device.type == 'cpu' and has_weight.all(): return means
+    if previous is not None: return torch.where(has_weight[:, None], means, previous)
     if callable(distances): distances = distances()
     return torch.where(has_weight[:, None], means, data[distances.argmax()])
 

@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib import animation
 from .data import plot_data, _to_cpu
-from .training import KMeans, LloydStep
+from .training import LloydStep
+from .estimator import KMeans
 
 # %% auto #0
 __all__ = ['plot_fit', 'Frame', 'FitHistory', 'fit_history', 'plot_frame', 'pick_frames', 'plot_history', 'animate_history',
@@ -54,7 +55,7 @@ class FitHistory:
 def _winning_run(runs:list[list[LloydStep]], centres:torch.Tensor) -> list[LloydStep]:
     "The run whose last centroids are the model's centres: the run the model kept."
     for run in runs:
-        if torch.equal(run[-1].centroids, centres): return run
+        if torch.equal(_to_cpu(run[-1].centroids), centres): return run
     raise RuntimeError("None of the recorded runs ended at the model's centres.")
 
 def fit_history(
@@ -68,11 +69,10 @@ def fit_history(
         if step.iteration == 1: runs.append([])
         runs[-1].append(step)
     model.fit(X, sample_weight=sample_weight, callback=record)
-    mean = model._mean  # the callback's centroids are centred; this shift brings them back to data coordinates
     frames = []
-    if not isinstance(model.init, str): frames.append(Frame(0, _to_cpu(model.init), None))
-    for step in _winning_run(runs, model._centres):
-        frames.append(Frame(step.iteration, _to_cpu(step.centroids + mean), step.labels.cpu(), step.inertia, step.converged))
+    if not (isinstance(model.init, str) or callable(model.init)): frames.append(Frame(0, _to_cpu(model.init), None))
+    for step in _winning_run(runs, _to_cpu(model.cluster_centers_)):
+        frames.append(Frame(step.iteration, _to_cpu(step.centroids), step.labels.cpu(), step.inertia, step.converged))
     return FitHistory(model, _to_cpu(X), frames)
 
 # %% ../nbs/08_visualize.ipynb #90b9d7e6

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, assume, example, given, settings, strategies
 from hypothesis.extra.numpy import arrays
 
 from kmeans_scratch.init import INIT_METHODS
-from kmeans_scratch.training import KMeans, lloyd_iterations, lloyd
+from kmeans_scratch.training import lloyd_iterations, lloyd
+from kmeans_scratch.estimator import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
 EXAMPLES = int(os.environ.get('KMEANS_EXAMPLES', 60))
 # no example database, so that a run does not depend on earlier ones (hypothesis still keeps a small cache in .hypothesis/, git-ignored)
@@ -59,7 +61,7 @@ def centred_problem(p):
 def fit(p, **kw):
     "Fit `KMeans` on the problem `p`, ignoring the warning about fewer distinct points than clusters."
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
         return KMeans(p['k'], init=p['init'], random_state=p['seed'], **kw).fit(p['X'], sample_weight=p['weights'])
 
 def sq_distances(X, C):
@@ -130,7 +132,7 @@ def _fit_without_relocation(k, start, X, sample_weight=None):
     empty = []
     def watch(step): empty.append(bool((torch.bincount(step.labels, weights=step.weights, minlength=k) <= 0).any()))
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
         m = KMeans(k, init=start, tol=0, max_iter=50).fit(X, sample_weight=sample_weight, callback=watch)
     return None if any(empty) else m
 
