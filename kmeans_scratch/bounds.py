@@ -33,6 +33,8 @@ class BoundedAssigner:
     ):
         self.data, self.full_fraction = data, full_fraction
         self.data_sqnorm = sq_norms(data) if data_sqnorm is None else data_sqnorm
+        # the expansion ‖x‖² − 2x·c + ‖c‖² rounds with an error of about this many times (‖x‖² + ‖c‖²): the bounds leave that much room
+        self.slack = (4 + data.shape[1] ** 0.5) * torch.finfo(data.dtype).eps
         self.labels = self.upper = self.lower = self.centroids = None
         self.measured = []  # fraction of points measured against all centroids, per call
 
@@ -55,10 +57,14 @@ def _measure(self:BoundedAssigner, centroids, rows=None):
 def _remeasure(self:BoundedAssigner, centroids, rows=None):
     "Measure `rows` (all points when None) against every centroid: exact labels and bounds for them; returns their squared distances."
     labels, nearest, second = self._measure(centroids, rows)
-    if rows is None: self.labels, self.upper, self.lower = labels, nearest.sqrt(), second.sqrt_()
+    sq = self.data_sqnorm if rows is None else self.data_sqnorm.index_select(0, rows)
+    err = sq.add_(float((centroids * centroids).sum(1).max())) if rows is not None else sq + float((centroids * centroids).sum(1).max())
+    err.mul_(self.slack)  # the most rounding the expansion can have put into these squared distances
+    upper, lower = (nearest + err).sqrt_(), second.sub_(err).clamp_min_(0).sqrt_()
+    if rows is None: self.labels, self.upper, self.lower = labels, upper, lower
     else:
         self.labels = self.labels.clone()  # a new tensor: the caller may hold the old labels
-        self.labels[rows], self.upper[rows], self.lower[rows] = labels, nearest.sqrt(), second.sqrt_()
+        self.labels[rows], self.upper[rows], self.lower[rows] = labels, upper, lower
     return nearest
 
 @patch
@@ -76,7 +82,9 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
     moved = ((centroids - self.centroids) ** 2).sum(1).sqrt()
     top = moved.topk(2)
     others_moved = torch.where(torch.arange(k, device=moved.device) == top.indices[0], top.values[1], top.values[0])  # the largest move among the others
-    half_gap = calculate_distances(centroids, centroids).fill_diagonal_(float('inf')).amin(1) / 2
+    c = centroids - centroids.mean(0)  # calculate_distances' centring, to bound its rounding
+    gap_err = float((c * c).sum(1).max()) * 2 * self.slack
+    half_gap = (calculate_distances(centroids, centroids, squared=True).fill_diagonal_(float('inf')).amin(1) - gap_err).clamp_min_(0).sqrt_() / 2
     per_point = torch.stack([moved, others_moved, half_gap], 1).index_select(0, self.labels)  # one gather for the three
     self.upper += per_point[:, 0]
     self.lower -= per_point[:, 1]
@@ -84,7 +92,7 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
     suspect = (self.upper > bound).nonzero()[:, 0]
     measured = 0.
     if suspect.shape[0]:  # second chance: the exact distance to the own centroid
-        exact = own_sq_distances(self.data, centroids, self.labels, rows=suspect).sqrt_()  # no copy of the suspects' rows at once
+        exact = own_sq_distances(self.data, centroids, self.labels, rows=suspect).sqrt_().mul_(1 + 4 * self.slack)  # direct, so a few ulps of room
         self.upper[suspect] = exact
         suspect = suspect[exact > bound.index_select(0, suspect)]
         measured = suspect.shape[0] / n
