@@ -3,8 +3,8 @@ from __future__ import annotations
 import argparse, os, subprocess, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks` (and `kmeans_scratch` if not installed)
-from benchmarks.harness import (blobs, environment, set_threads, bench_iteration, bench_fit, format_table,
-                                bench_memory, format_memory)
+from benchmarks.harness import blobs, environment, set_threads, bench_iteration, bench_fit, bench_memory, format_memory
+from benchmarks.report import format_table
 
 def _parse(argv=None) -> argparse.Namespace:
     "The command-line options."
