@@ -20,22 +20,37 @@ def _generator(seed:int|torch.Generator|None, device='cpu') -> torch.Generator:
     return g
 
 # %% ../nbs/00_data.ipynb #de2fd4ad
+def _blob_of(rows:torch.Tensor, n_clusters:int, n:int) -> torch.Tensor:
+    "Blob of each of `rows` when `n` rows are shared among `n_clusters` blobs in order, sizes differing by at most one."
+    return rows * n_clusters // n
+
 def generate_data(
     n_clusters:int=6,      # how many blobs
     n_samples:int=250,     # points drawn around each centre
     n_features:int=2,      # dimension of the space
-    spread:float=5.,       # variance of each coordinate around its centre
+    spread:float=5.,       # variance of each coordinate around its centre (a standard deviation s is `spread=s**2`)
     bound:float=35.,       # centres are uniform in [-bound, bound] along each axis
     seed:int|torch.Generator|None=None, # seed or generator, for reproducible data
     dtype:torch.dtype=torch.float32,    # dtype of the returned tensors
     device=None,           # device of the returned tensors
-) -> tuple[torch.Tensor, torch.Tensor]: # (centres `n_clusters×n_features`, data `(n_clusters*n_samples)×n_features`)
-    "Blobs of `n_samples` normal points around each of `n_clusters` random centres."
+    n_points:int|None=None, # total number of points, shared among the blobs as evenly as possible; overrides `n_samples`
+    shuffle:bool=False,    # rows in random order instead of blob after blob
+    chunk_size:int=1<<16,  # rows drawn at a time (rounded down to a multiple of 16); it does not change the data
+) -> tuple[torch.Tensor, torch.Tensor]: # (centres `n_clusters×n_features`, data `n_points×n_features`)
+    "Blobs of normal points around `n_clusters` random centres, drawn in float64 a chunk of rows at a time."
     g = _generator(seed)
+    n = n_clusters * n_samples if n_points is None else n_points
     centroids = (torch.rand(n_clusters, n_features, generator=g, dtype=torch.float64) * 2 - 1) * bound
-    noise = torch.randn(n_clusters, n_samples, n_features, generator=g, dtype=torch.float64) * math.sqrt(spread)
-    data = (centroids[:, None, :] + noise).reshape(-1, n_features)
-    return centroids.to(device=device, dtype=dtype), data.to(device=device, dtype=dtype)
+    order = torch.randperm(n, generator=g) if shuffle else None
+    data = torch.empty(n, n_features, dtype=dtype, device=device)
+    step = max(16, chunk_size // 16 * 16)
+    starts = list(range(0, n, step))
+    if len(starts) > 1 and (n - starts[-1]) * n_features < 16: starts.pop()  # see the note below
+    for s, e in zip(starts, starts[1:] + [n]):
+        rows = torch.arange(s, e) if order is None else order[s:e]
+        noise = torch.randn(e - s, n_features, generator=g, dtype=torch.float64) * math.sqrt(spread)
+        data[s:e] = centroids[_blob_of(rows, n_clusters, n)] + noise  # the copy converts to `dtype` and `device`
+    return centroids.to(device=device, dtype=dtype), data
 
 # %% ../nbs/00_data.ipynb #75382bb8
 def _to_cpu(a):

@@ -1,0 +1,66 @@
+"The benchmark command: `python benchmarks/run.py --help`."
+from __future__ import annotations
+import argparse, os, subprocess, sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks` (and `kmeans_scratch` if not installed)
+from benchmarks.harness import blobs, environment, set_threads, bench_iteration, bench_fit, bench_memory, format_memory
+from benchmarks.report import format_table
+
+def _parse(argv=None) -> argparse.Namespace:
+    "The command-line options."
+    p = argparse.ArgumentParser(prog='python benchmarks/run.py',
+        description="Benchmark kmeans_scratch against scikit-learn and faiss on the same data, in one process; "
+                    "prints median times, the inertia of each library's centres, and the ratios ours/peer.")
+    p.add_argument('--n', type=int, help='points (default 100,000; 5,000,000 for memory)')
+    p.add_argument('--d', type=int, help='features (default 32; 16 for memory)')
+    p.add_argument('--k', type=int, help='clusters (default 64; 1024 for memory)')
+    p.add_argument('--repeat', type=int, default=5, help='timed rounds; medians are reported (default 5)')
+    p.add_argument('--fit-repeat', type=int, help='rounds for the fit mode (default: --repeat)')
+    p.add_argument('--seed', type=int, default=0, help='seed of the data, the starting centres and the fits')
+    p.add_argument('--spread', type=float, default=3., help='standard deviation of the blobs, whose centres lie in a ±10 box (default 3)')
+    p.add_argument('--modes', default='both', choices=['iteration', 'fit', 'both', 'memory'],
+                   help="what to measure: one Lloyd iteration, a fit to convergence, both, or the peak memory of a fit")
+    p.add_argument('--levels', default='step,estimator', help="iteration comparisons, comma-separated: step, estimator")
+    p.add_argument('--peers', default='sklearn,faiss', help="comma-separated peers: sklearn, faiss, fast-pytorch-kmeans; '' for none")
+    p.add_argument('--tol', type=float, default=1e-4, help='relative tolerance of the fits (default 1e-4)')
+    p.add_argument('--max-iter', type=int, help='most iterations of the fits (default 300; 5 for memory, which peaks in the first few)')
+    p.add_argument('--faiss-niter', type=int, help="faiss's iterations in the fit (default: faiss's own, 25)")
+    p.add_argument('--device', default='cpu', help="where our side runs: cpu or cuda (default cpu)")
+    p.add_argument('--omp-wait-policy', choices=['active', 'passive'],
+                   help="rerun in a child process with this OMP_WAIT_POLICY (passive: steadier timings on a busy machine)")
+    p.add_argument('--threads', type=int, help="give every library this many threads (default: each library's own default)")
+    p.add_argument('--memory-libraries', default='ours', help="comma-separated libraries for --modes memory: ours, sklearn, faiss")
+    return p.parse_args(argv)
+
+def _split(s:str) -> tuple: return tuple(x.strip() for x in s.split(',') if x.strip())
+
+def _rerun_with(env:dict, argv:list):
+    "Run this command again in a child process with `env` added, streaming its output: OpenMP reads its settings at load."
+    child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], env={**os.environ, **env},
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in child.stdout: print(line, end='', flush=True)
+    if child.wait(): raise SystemExit(child.returncode)
+
+def main(argv=None):
+    "Run the benchmarks chosen on the command line and print the report."
+    a = _parse(argv)
+    if a.omp_wait_policy and os.environ.get('OMP_WAIT_POLICY', '').lower() != a.omp_wait_policy:
+        return _rerun_with(dict(OMP_WAIT_POLICY=a.omp_wait_policy), sys.argv[1:] if argv is None else argv)
+    peers = _split(a.peers)
+    if a.threads: set_threads(a.threads)
+    print(environment(peers)); print()
+    if a.modes == 'memory':
+        n, d, k = a.n or 5_000_000, a.d or 16, a.k or 1024
+        for lib in _split(a.memory_libraries):
+            print(format_memory(bench_memory(n, d, k, a.seed, a.max_iter or 5, lib)), flush=True)
+        return
+    n, d, k = a.n or 100_000, a.d or 32, a.k or 64
+    data = blobs(n, d, k, a.seed, std=a.spread)
+    if a.modes in ('iteration', 'both'):
+        print(format_table(bench_iteration(k=k, repeat=a.repeat, seed=a.seed, peers=peers, levels=_split(a.levels),
+                                           device=a.device, data=data)), end='\n\n', flush=True)
+    if a.modes in ('fit', 'both'):
+        print(format_table(bench_fit(k=k, repeat=a.fit_repeat or a.repeat, seed=a.seed, peers=peers, tol=a.tol,
+                                     max_iter=a.max_iter or 300, faiss_niter=a.faiss_niter, device=a.device, data=data)), flush=True)
+
+if __name__ == '__main__': main()
