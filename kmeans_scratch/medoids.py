@@ -10,7 +10,7 @@ from .distance import row_chunk_size
 from .training import check_data, _describe, _output_like, _not_fitted_error
 
 # %% auto #0
-__all__ = ['l1_distances', 'kmedoids', 'KMedoids']
+__all__ = ['l1_distances', 'k_medoids', 'KMedoids']
 
 # %% ../nbs/16_beyond_mean.ipynb #b6787c1f
 def l1_distances(
@@ -70,14 +70,14 @@ def _init_medoids(X:torch.Tensor, k:int, method:str, g:torch.Generator) -> torch
 
 # %% ../nbs/16_beyond_mean.ipynb #c764aca4
 class MedoidsResult(NamedTuple):
-    "What one run of `kmedoids` found."
+    "What one run of `k_medoids` found."
     medoids:torch.Tensor   # index in the data of each cluster's medoid (k,)
     labels:torch.Tensor    # cluster of each point (n,)
     inertia:float          # sum of the L1 distances of the points to their medoids
     n_iter:int             # iterations run
 
 # %% ../nbs/16_beyond_mean.ipynb #d48f33a4
-def kmedoids(
+def k_medoids(
     X:torch.Tensor,        # data (n×d), a float tensor on any device
     k:int,                 # number of clusters
     init='k-medoids++',    # 'k-medoids++', 'random', or the indices of k distinct starting medoids
@@ -127,7 +127,7 @@ class KMedoids:
             if len(idx) != k or len(idx.unique()) != k or idx.min() < 0 or idx.max() >= n:
                 raise ValueError(f"init must hold {k} distinct row numbers of X (0 to {n - 1}); got {self.init!r}")
         g = _generator(self.random_state)
-        runs = [kmedoids(data, int(k), self.init, int(self.max_iter), g) for _ in range(1 if not isinstance(self.init, str) else int(self.n_init))]
+        runs = [k_medoids(data, int(k), self.init, int(self.max_iter), g) for _ in range(1 if not isinstance(self.init, str) else int(self.n_init))]
         best = min(runs, key=lambda r: r.inertia)
         like = _describe(X)
         self.medoid_indices_ = _output_like(best.medoids, like)
