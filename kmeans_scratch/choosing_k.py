@@ -62,7 +62,7 @@ def scan_k(
         for lst, v in zip((scan.ks, scan.inertia, scan.silhouette, scan.n_iter, scan.seconds),
                           (int(k), model.inertia_, sil, model.n_iter_, seconds)): lst.append(v)
         scan.models[int(k)] = model
-        if verbose: print(f"k={k:>3}: inertia {model.inertia_:.6g}, silhouette {sil:.4f}, {model.n_iter_} iterations, {seconds:.2f} s")
+        if verbose: print(f"k={k:>3}: inertia {model.inertia_:.6g}, silhouette {sil:.4f}, {model.n_iter_} iterations, {seconds * 1e3:.1f} ms")
     return scan
 
 # %% ../nbs/10_choosing_k.ipynb #e3a680cf

@@ -26,7 +26,7 @@ def demo(
     out:str|Path='kmeans-demo', # folder for the pictures; created if missing
     k:int=6,               # number of clusters to fit (the data always has 6 blobs)
     seed:int=42,           # seed of the data, of the first start (then seed+1, ...) and of the elbow's fits
-    init:str='k-means++',  # how to choose the starting centroids
+    init:str='random',     # how to choose the starting centroids; random points travel further, which the GIF shows
     n_init:int=10,         # number of starts tried; the run with the lowest inertia is kept
     n_samples:int=250,     # points per blob
     verbose:bool=False,    # print every iteration of the fits
@@ -49,7 +49,9 @@ def _demo(out, k, seed, init, n_init, n_samples, verbose, print_fn) -> dict:
     t_fit = time.perf_counter() - t0
     model = history.model
     print_fn(f"kmeans-scratch {__version__} demo: {len(X):,} points in 6 blobs (seed {seed}), k={k}")
-    print_fn(f"  fit: best of {n_init} {init} starts in {t_fit * 1e3:.0f} ms: {model.n_iter_} iterations, inertia {model.inertia_:,.1f}")
+    worst = max(h.model.inertia_ for h in runs)
+    print_fn(f"  fit: best of {n_init} {init} starts in {t_fit * 1e3:.0f} ms: {model.n_iter_} iterations, inertia {model.inertia_:,.1f}"
+             f" (the starts ended between {model.inertia_:,.1f} and {worst:,.1f})")
 
     fig = Figure(figsize=(6, 6), layout='constrained')
     plot_fit(model, X, ax=fig.add_subplot(), s=4,
@@ -68,7 +70,7 @@ def _demo(out, k, seed, init, n_init, n_samples, verbose, print_fn) -> dict:
              f"({scan.silhouette[scan.ks.index(scan.best_silhouette_k)]:.3f}); 10 fits in {t_scan * 1e3:.0f} ms")
     total = time.perf_counter() - t_start
     print_fn(f"  wrote {fit_png}, {gif} ({len(history)} frames), {grid_png} and {elbow_png} in {total:.1f} s")
-    return dict(k=k, n_iter=model.n_iter_, inertia=model.inertia_, fit_seconds=t_fit, seconds=total, frames=len(history),
+    return dict(k=k, n_iter=model.n_iter_, inertia=model.inertia_, worst_inertia=worst, history=history, fit_seconds=t_fit, seconds=total, frames=len(history),
                 elbow_k=scan.elbow_k, best_silhouette_k=scan.best_silhouette_k,
                 files=dict(fit=fit_png, gif=gif, iterations=grid_png, elbow=elbow_png))
 
@@ -84,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--out', default='kmeans-demo', metavar='DIR', help='folder for the pictures (default: %(default)s)')
     d.add_argument('--k', type=int, default=6, help='number of clusters to fit (default: %(default)s)')
     d.add_argument('--seed', type=int, default=42, help='seed of the data and the fit (default: %(default)s)')
-    d.add_argument('--init', default='k-means++', choices=sorted(INIT_METHODS), help='starting centroids (default: %(default)s)')
+    d.add_argument('--init', default='random', choices=sorted(INIT_METHODS), help='starting centroids (default: %(default)s)')
     d.add_argument('--n-init', type=int, default=10, help='starts tried, the best kept (default: %(default)s)')
     d.add_argument('--n-samples', type=int, default=250, help='points per blob (default: %(default)s)')
     d.add_argument('--verbose', action='store_true', help='print every iteration of the fits')

@@ -4,7 +4,7 @@
 from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
-import math
+import base64, math, tempfile
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
@@ -16,7 +16,7 @@ from .estimator import KMeans
 
 # %% auto #0
 __all__ = ['plot_fit', 'Frame', 'FitHistory', 'fit_history', 'plot_frame', 'pick_frames', 'plot_history', 'animate_history',
-           'animate_fit']
+           'animate_fit', 'GIF', 'history_gif']
 
 # %% ../nbs/08_visualize.ipynb #ee3024dd
 def plot_fit(
@@ -179,3 +179,22 @@ def animate_fit(
     history = fit_history(model, X, sample_weight)
     animate_history(history, path, **kwargs)
     return history
+
+# %% ../nbs/08_visualize.ipynb #bcbafd84
+class GIF:
+    "An animated GIF in memory, shown inline by Jupyter: the bytes are saved in the notebook, so the page plays it too."
+    def __init__(self, data:bytes): self.data = data
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {'image/gif': base64.b64encode(self.data).decode('ascii')}, {}
+    def __repr__(self): return f"GIF({len(self.data) / 1024:,.0f} KiB)"
+    def save(self, path:str|Path) -> Path:
+        "Write the GIF to `path`."
+        path = Path(path); path.write_bytes(self.data); return path
+
+def history_gif(
+    history:FitHistory,    # frames recorded by `fit_history`
+    **kwargs,              # passed to `animate_history`: fps, hold, size, dpi, trail
+) -> GIF:
+    "The animated GIF of the frames of `history`, in memory, to show in a notebook."
+    with tempfile.TemporaryDirectory() as tmp:
+        return GIF(animate_history(history, Path(tmp)/'fit.gif', **kwargs).read_bytes())
