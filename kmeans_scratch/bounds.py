@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import torch
 from fastcore.basics import patch
-from .distance import row_chunk_size, calculate_distances, sq_norms, own_sq_distances
+from .distance import row_chunk_size, calculate_distances, sq_norms, own_sq_distances, expansion_error
 
 # %% auto #0
 __all__ = ['nearest_two_block', 'BoundedAssigner']
@@ -33,8 +33,7 @@ class BoundedAssigner:
     ):
         self.data, self.full_fraction = data, full_fraction
         self.data_sqnorm = sq_norms(data) if data_sqnorm is None else data_sqnorm
-        # the expansion ‖x‖² − 2x·c + ‖c‖² rounds with an error of about this many times (‖x‖² + ‖c‖²): the bounds leave that much room
-        self.slack = (4 + data.shape[1] ** 0.5) * torch.finfo(data.dtype).eps
+        self.slack = float(expansion_error(torch.ones(()), 0., data.shape[1], data.dtype))  # rounding per unit of ‖x‖² + ‖c‖²
         self.labels = self.upper = self.lower = self.centroids = None
         self.measured = []  # fraction of points measured against all centroids, per call
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 # %% auto #0
-__all__ = ['CHUNK_ELEMENTS', 'row_chunk_size', 'sq_norms', 'sq_distances_block', 'calculate_distances', 'own_sq_distances']
+__all__ = ['CHUNK_ELEMENTS', 'row_chunk_size', 'sq_norms', 'sq_distances_block', 'expansion_error', 'calculate_distances',
+           'own_sq_distances']
 
 # %% ../nbs/01_distance.ipynb #5a440e89
 CHUNK_ELEMENTS = 2 ** 20  # about 4 MB of float32 per chunk of the distance table
@@ -38,6 +39,16 @@ def sq_distances_block(
 ) -> torch.Tensor:         # squared distances (m×k), never negative
     "Squared distances from a block of points to all centroids by the matmul expansion, clamped at zero."
     return torch.addmm(c_sqnorm, x, centroids.T, alpha=-2).add_(x_sqnorm[:, None]).clamp_min_(0)
+
+# %% ../nbs/01_distance.ipynb #a2c4f133
+def expansion_error(
+    x_sqnorm:torch.Tensor, # ‖x‖² per point
+    c_sqnorm,              # ‖c‖² of the centroid each point is measured against (a tensor, or one number for all)
+    d:int,                 # number of features
+    dtype:torch.dtype,     # dtype of the computation
+) -> torch.Tensor:         # per point, the rounding that ‖x‖² − 2x·c + ‖c‖² may carry
+    "How far a squared distance computed by the matmul expansion can be from the true one, from rounding alone."
+    return (x_sqnorm + c_sqnorm) * ((4 + d ** 0.5) * torch.finfo(dtype).eps)
 
 # %% ../nbs/01_distance.ipynb #bb040cb3
 def calculate_distances(

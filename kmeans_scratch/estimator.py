@@ -2,7 +2,7 @@
 
 # %% ../nbs/07_estimator.ipynb #e3328b79
 from __future__ import annotations
-import dataclasses, difflib, numbers, warnings
+import dataclasses, difflib, math, numbers, warnings
 import numpy as np
 import torch
 from fastcore.basics import patch
@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 from .data import _generator
 from .distance import calculate_distances, sq_norms
-from .init import INIT_METHODS
+from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
 from .training import tolerance, best_of_runs, exact_inertia
 from .checks import (check_data, check_sample_weight, check_device, check_range, not_fitted, NotFittedError,
@@ -176,6 +176,9 @@ def _finish(self:KMeans, X, centres:torch.Tensor, labels:torch.Tensor, inertia:f
     if why == 'cycle':
         warnings.warn(f"The best run stopped after {n_iter} iterations because moving a point onto an empty cluster did not "
                       f"lower the inertia: the iterations were going round in a circle.", ConvergenceWarning, stacklevel=4)
+    if not math.isfinite(inertia):
+        warnings.warn("inertia_ is inf: the weighted sum of squared distances exceeds the largest float64, because the sample "
+                      "weights are that large; the centres and labels are right (weights are rescaled during the fit).", RuntimeWarning, stacklevel=4)
     like = _describe(X)
     validate_data(self, X, reset=True, skip_check_array=True)  # scikit-learn's n_features_in_ and feature_names_in_
     self.cluster_centers_, self.labels_ = _output_like(centres, like), _output_like(labels, like)
