@@ -26,7 +26,7 @@ def assign_centroids(
     centroids:torch.Tensor,# centroids (k×d)
     data:torch.Tensor,     # points (n×d), same device and dtype; best centred (see the distance lesson)
     data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point, to reuse across iterations
-    chunk_size:int|None=None, # rows per chunk; chosen from the cache size when None
+    chunk_size:int|None=None, # rows per chunk; `row_chunk_size(n, k)` when None
 ) -> tuple[torch.Tensor, torch.Tensor]: # (labels (n,) int64, squared distance to the nearest centroid (n,))
     "Label each point with its nearest centroid, by row chunks; never builds an n×k×d tensor."
     n, k = data.shape[0], centroids.shape[0]

@@ -55,7 +55,7 @@ def calculate_distances(
     centroids:torch.Tensor,# centroid coordinates (k×d)
     data:torch.Tensor,     # point coordinates (n×d), same device and dtype
     squared:bool=False,    # return squared distances instead of distances
-    chunk_size:int|None=None, # rows per chunk; chosen from the cache size when None
+    chunk_size:int|None=None, # rows per chunk; `row_chunk_size(n, k)` when None
 ) -> torch.Tensor:         # the n×k table of (squared) Euclidean distances
     "Euclidean distance from every point to every centroid, by chunked matrix products."
     shift = centroids.mean(0)
