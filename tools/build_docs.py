@@ -10,13 +10,18 @@ What it does, step by step:
    it calls Quarto. One processor is replaced: to fill in the `show_doc` signatures nbdev runs exported cells,
    import cells and `show_doc` cells; here a cell runs only if it is exported, is nothing but imports, or is
    nothing but `show_doc` calls. Every other cell keeps the output saved in the notebook and is never run.
+   `show_doc` itself renders with `apidoc.ApiEntry` (tools/apidoc.py): `class KMeans(...)`, the annotations as
+   written, a table of parameters from the docments, dunder names intact, scikit-learn's plumbing left out.
    Backtick names such as `KMeans` become links to their API entry, relative to the site.
-2. **Stage** the processed notebooks in `build/docs_src/`, each named by its `output-file` (`00_data.ipynb`
-   becomes `data.ipynb`, so the page is `data.html`, as on the Quarto-built site), with `_quarto.yml`,
-   `nbdev.yml`, `styles.css` and any other files of `nbs/`, and a `sidebar.yml` that lists every notebook in
-   file-name order (index first): a new notebook appears in the sidebar with no further edit.
+2. **Stage** the processed notebooks in `build/docs_src/`, each named by its page (`nbpages.html_name`:
+   `00_data.ipynb` becomes `data.ipynb`, so the page is `data.html`, as on the Quarto-built site), with
+   `_quarto.yml`, `nbdev.yml`, `styles.css`, the favicon and any other files of `nbs/`, and a `sidebar.yml` from
+   `nbpages.sidebar`: Home, then the lessons numbered and grouped as "Building it" and "Using it". A new notebook
+   appears in the sidebar, numbered, with no further edit.
 3. **Render** with smalldocs (pure Python; reads Quarto's `_quarto.yml`): navbar, sidebar, table of contents,
-   highlighted code, pictures, search. Links between pages are relative, so the site works from any base URL.
+   highlighted code, pictures (alt text from each cell's `#| fig-alt:`), previous/next links, search. The search
+   index holds prose only (no code, tables or `source` links). Links between pages are relative, so the site works
+   from any base URL.
 4. **Check** every `href` and `src` of every page: a local target must exist, an anchor must exist on its page,
    nothing may point at `/` or at the documentation host (links must stay relative), and no page may load a
    picture, script or stylesheet from another host. Any failure fails the build.
