@@ -272,7 +272,7 @@ def entry_markdown(sym, name: str | None = None, title_level: int = 3) -> str:
         out += [f"*{first.strip()}*" + (f"\n{rest}" if rest.strip() else ""), ""]
     table = param_table(params, ret)
     if table:
-        out += [table, ""]
+        out += ["::: {.api-params}", "", table, "", ":::", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
