@@ -30,6 +30,7 @@ What it does, step by step:
 import argparse
 import ast
 import functools
+import html
 import html.parser
 import json
 import multiprocessing
@@ -358,6 +359,56 @@ def render(stage: Path, out: Path, renames: dict[str, str]):
     return site
 
 
+# ----------------------------------------------------------------------------------------------- code lines
+
+_PRE_CODE = re.compile(r"(<pre\b[^>]*>\s*<code\b[^>]*>)(.*?)(</code>\s*</pre>)", re.S)
+_TAG = re.compile(r"(<[^>]+>)")
+
+
+def hang_lines(code: str) -> str:  # the inside of a <code>, each line in a <span class="cl"> that knows its indent
+    """Put each line of a code block in a span of its own, closing and reopening the highlighter's spans at the
+    line's ends, with its indentation in `--i`: styles.css makes a line that wraps at the column's edge continue
+    four characters right of where the line starts (a hanging indent), as Quarto's wrapped code does."""
+    lines, cur, stack = [], [], []
+    for part in _TAG.split(code):
+        if not part:
+            continue
+        if part.startswith("<"):
+            if part.startswith("</"):
+                if stack:
+                    stack.pop()
+            elif not part.endswith("/>"):
+                stack.append(part)
+            cur.append(part)
+            continue
+        pieces = part.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                cur.append("</span>" * len(stack))
+                lines.append("".join(cur))
+                cur = list(stack)
+            cur.append(piece)
+    lines.append("".join(cur))
+    out = []
+    for line in lines:
+        text = html.unescape(_TAG.sub("", line))
+        indent = len(text) - len(text.lstrip(" "))
+        out.append(f'<span class="cl" style="--i:{indent}">{line}</span>')
+    return "\n".join(out)
+
+
+def hang_code(out: Path) -> int:  # how many code blocks were changed
+    "Give every code and output block of every page its lines as spans, for the hanging indent of wrapped lines."
+    n = 0
+    for f in sorted(out.rglob("*.html")):
+        page = f.read_text(encoding="utf-8")
+        new, k = _PRE_CODE.subn(lambda m: m.group(1) + hang_lines(m.group(2)) + m.group(3), page)
+        if k:
+            f.write_text(new, encoding="utf-8")
+            n += k
+    return n
+
+
 # ----------------------------------------------------------------------------------------------- link check
 
 
@@ -513,6 +564,7 @@ def build(out: Path, stage: Path, workers: int, quiet: bool = False) -> int:  # 
     # 2. render
     site = render(stage, out, renames)
     (out / ".nojekyll").touch()
+    hang_code(out)
     for d in offline_css(out):
         say(f"offline: removed {d}")
     t2 = time.perf_counter()

@@ -246,3 +246,15 @@ def test_search_index_reads_prose_only():
     finally:
         sd_markdown.Rules.search_text = original
     assert env["search"] == [{"id": "f", "title": "f", "text": "Do it."}]
+
+
+def test_code_lines_hang():
+    "Each line becomes a span with its indent; a highlighter's span across a line end is closed and reopened."
+    code = 'x = <span class="st">"""a\n  b"""</span>\n\n    y'
+    out = build_docs.hang_lines(code)
+    assert out.split("\n") == [
+        '<span class="cl" style="--i:0">x = <span class="st">"""a</span></span>',
+        '<span class="cl" style="--i:2"><span class="st">  b"""</span></span>',
+        '<span class="cl" style="--i:0"></span>',
+        '<span class="cl" style="--i:4">    y</span>']
+    assert build_docs._TAG.sub("", out) == build_docs._TAG.sub("", code), "the text is unchanged, so copying gives the code"
