@@ -26,7 +26,7 @@ import re
 import textwrap
 import types
 
-SIGNATURE_WIDTH = 80  # a signature longer than this goes one parameter a line
+SIGNATURE_WIDTH = 88  # a signature longer than this goes one parameter a line
 _PLUMBING = re.compile(r"^__sklearn_\w+__$|^_more_tags$|^_get_tags$")
 _ESTIMATOR_PLUMBING = {"__repr__", "__getstate__", "__setstate__", "__sklearn_clone__"}
 P = inspect.Parameter
@@ -247,7 +247,9 @@ def entry_markdown(sym, name: str | None = None, title_level: int = 3) -> str:
     short = name.rsplit(".", 1)[-1]
     if inspect.isclass(sym):
         if _builtin_init(sym):
-            bases = [b.__name__ for b in sym.__bases__ if b is not object]
+            # a base of the same name (scikit-learn's NotFittedError, say) is named with its module
+            bases = [f"{b.__module__}.{b.__name__}" if b.__name__ == short and b.__module__ != "builtins" else b.__name__
+                     for b in sym.__bases__ if b is not object]
             sig = f"class {short}({', '.join(bases)})" if bases else f"class {short}"
             params, ret = [], (None, "")
         else:

@@ -258,3 +258,12 @@ def test_code_lines_hang():
         '<span class="cl" style="--i:0"></span>',
         '<span class="cl" style="--i:4">    y</span>']
     assert build_docs._TAG.sub("", out) == build_docs._TAG.sub("", code), "the text is unchanged, so copying gives the code"
+
+
+def test_a_base_of_the_same_name_is_qualified(api_module):
+    ns = {}
+    exec("class Oops(Exception): pass", ns)
+    base = ns["Oops"]
+    base.__module__ = "other.errors"
+    sub = type("Oops", (base, ValueError), {"__doc__": "Ours.", "__module__": "apimod"})
+    assert "class Oops(other.errors.Oops, ValueError)\n" in apidoc.entry_markdown(sub)
