@@ -137,8 +137,9 @@ def process_notebook(args: tuple[str, str]) -> tuple[str, str, str]:  # (source,
     dest = stage / rel.parent / (Path(out_name).stem + ".ipynb")
     first = nb.cells[0] if nb.cells else None
     if first is not None and front_matter(nb):  # the staged name carries output-file: drop it from the front matter
-        keep = {k: v for k, v in front_matter(nb).items() if k not in QUARTO_ONLY_FRONT_MATTER}
-        first.source = "---\n" + yaml.safe_dump(keep, sort_keys=False, allow_unicode=True) + "---\n"
+        fm0, rest = nbpages.split_front_matter(first.source, yaml_only=True)
+        keep = {k: v for k, v in fm0.items() if k not in QUARTO_ONLY_FRONT_MATTER}
+        first.source = "---\n" + yaml.safe_dump(keep, sort_keys=False, allow_unicode=True) + "---\n" + rest
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_nb(nb, dest)
     return str(src), str(dest), note
