@@ -41,12 +41,22 @@ def read_nb(path: Path | str) -> dict:
 
 def directives(src: str) -> tuple[dict, str]:  # the cell's `#| key: value` options, and its code without them
     "Split a code cell into its leading `#| key: value` lines (a dict; a bare `#| key` maps to '') and the rest."
-    lines, opts = text(src).split("\n"), {}
+    import yaml
+
+    lines, opts, block = text(src).split("\n"), {}, []
     while lines and lines[0].startswith("#|"):
-        k, sep, v = lines.pop(0)[2:].strip().partition(":")
-        k = k.strip().split()[0] if k.strip() else ""
-        if k:
-            opts[k] = v.strip().strip("\"'") if sep else ""
+        line = lines.pop(0)[2:].strip()
+        k, sep, v = line.partition(":")
+        if sep:
+            block.append(line)
+        elif k.strip():
+            opts[k.strip().split()[0]] = ""  # nbdev's bare flags (`#| export`, `#| hide`) are not YAML keys
+    try:  # read the `key: value` lines as Quarto and smalldocs do: as YAML, so a value they cannot read counts as absent
+        parsed = yaml.safe_load("\n".join(block)) if block else {}
+    except yaml.YAMLError:
+        parsed = {}
+    if isinstance(parsed, dict):
+        opts.update({str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for k, v in parsed.items()})
     return opts, "\n".join(lines).strip("\n")
 
 

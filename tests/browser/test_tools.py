@@ -110,6 +110,7 @@ def test_front_matter_both_forms():
     assert nbpages.split_front_matter("# proj\n\n> What it is.\n\nMore.") == ({"title": "proj", "description": "What it is."}, "\nMore.")
     assert nbpages.split_front_matter("# proj\n\n> What it is.", yaml_only=True)[0] == {}
     assert nbpages.directives("#| fig-alt: \"Six blobs\"\n#| echo: false\nplot()") == ({"fig-alt": "Six blobs", "echo": "false"}, "plot()")
+    assert "fig-alt" not in nbpages.directives("#| fig-alt: Two plots: left and right\nplot()")[0], "not YAML, so Quarto would drop it too"
 
 
 def _nbs(tmp_path, names):
