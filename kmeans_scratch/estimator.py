@@ -19,7 +19,7 @@ from .checks import (check_data, check_sample_weight, check_device, check_range,
                                    _as_tensor, _compute_dtype, _describe, _output_like)
 
 # %% auto #0
-__all__ = ['KMeans']
+__all__ = ['KMeans', 'kmeans_plusplus', 'k_means']
 
 # %% ../nbs/07_estimator.ipynb #bfb32321
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -239,3 +239,40 @@ def __sklearn_tags__(self:KMeans):
     tags = super(KMeans, self).__sklearn_tags__()
     tags.transformer_tags.preserves_dtype = ['float64', 'float32']
     return tags
+
+# %% ../nbs/07_estimator.ipynb #2ff45d67
+def kmeans_plusplus(
+    X,                     # data (n_samples×n_features)
+    n_clusters:int,        # number of centres to choose
+    *,
+    sample_weight=None,    # weight of each sample (n_samples,)
+    x_squared_norms=None,  # ignored: the norms are computed from the centred data; kept for scikit-learn's signature
+    random_state=None,     # int, numpy RandomState/Generator, torch.Generator or None
+    n_local_trials:int|None=None, # candidates per step; 2 + int(ln n_clusters) when None
+) -> tuple:                # (centres n_clusters×n_features, their row indices in X), in X's kind
+    "Greedy k-means++ seeding on all points, as `sklearn.cluster.kmeans_plusplus`."
+    km = KMeans(n_clusters, random_state=random_state)
+    p = km._check_params()
+    data = check_data(X, 'X', estimator='kmeans_plusplus')
+    weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
+    p = km._check_with_data(p, data, weights)
+    mean = data.mean(0)
+    centred = data - mean
+    chosen = init_kmeans_plusplus(centred, n_clusters, _generator(next(_run_seeds(p.random_state))), weights, n_local_trials=n_local_trials)
+    indices = assign_centroids(centred, chosen)[0]  # each centre is a copy of a row: its nearest row is at distance 0
+    like = _describe(X)
+    return _output_like(data[indices], like), _output_like(indices, like)
+
+# %% ../nbs/07_estimator.ipynb #08a7e012
+def k_means(
+    X,                     # data (n_samples×n_features)
+    n_clusters:int,        # number of clusters
+    *,
+    sample_weight=None,    # weight of each sample
+    return_n_iter:bool=False, # also return the number of iterations
+    **params,              # any other `KMeans` parameter: init, n_init, max_iter, tol, verbose, random_state, copy_x, algorithm, device
+) -> tuple:                # (centres, labels, inertia) or (centres, labels, inertia, n_iter)
+    "K-Means clustering in one call, as `sklearn.cluster.k_means`."
+    km = KMeans(n_clusters, **params).fit(X, sample_weight=sample_weight)
+    out = (km.cluster_centers_, km.labels_, km.inertia_)
+    return out + (km.n_iter_,) if return_n_iter else out
