@@ -59,6 +59,10 @@ class LloydStep:
 _BOUNDS_MIN_WORK = 2 ** 20  # points × centroids below which the bounds' bookkeeping costs more than it saves (measured)
 _CARRY_SUMS_MIN_POINTS = 2 ** 14  # points below which summing afresh is cheaper than moving the changed points (measured)
 
+def _host_reads_free(device:torch.device) -> bool:
+    "Whether reading a value back from `device` costs nothing (the CPU), so the loop may branch on it."
+    return device.type == 'cpu'
+
 def make_assigner(
     data:torch.Tensor,     # points (n×d), centred
     k:int,                 # number of centroids
@@ -92,7 +96,7 @@ def lloyd_iterations(
     spherical:bool=False,  # rows are unit vectors and so is every centroid: cosine K-Means
 ):
     "Run Lloyd's algorithm, yielding a `LloydStep` after each iteration until it converges or reaches `max_iter`."
-    k, on_cpu = centroids.shape[0], data.device.type == 'cpu'
+    k, on_cpu = centroids.shape[0], _host_reads_free(data.device)
     if assign is None: assign = make_assigner(data, k, data_sqnorm)
     carry_sums = on_cpu and data.shape[0] >= _CARRY_SUMS_MIN_POINTS
     previous = sums = relocated_at = None
