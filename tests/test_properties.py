@@ -174,7 +174,11 @@ def test_huge_weights_change_nothing(p, case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         large = KMeans(p['k'], init=p['init'], random_state=p['seed']).fit(X, sample_weight=(p['weights'] * big).astype(dtype))
-    np.testing.assert_array_equal(small.labels_, large.labels_)
-    np.testing.assert_allclose(small.cluster_centers_, large.cluster_centers_, rtol=1e-5 if dtype == np.float32 else 1e-12,
-                               atol=1e-4 * (1 + np.abs(X).max()))
+    # the same partition and the same centres, up to the numbering of the clusters: among exact duplicates, the rounding of
+    # weights scaled by a constant can change which of several equal candidates a start or a relocation takes
+    pairs = set(zip(small.labels_.tolist(), large.labels_.tolist()))
+    assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs}), pairs
+    for a, b in pairs:
+        np.testing.assert_allclose(small.cluster_centers_[a], large.cluster_centers_[b], rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                   atol=1e-4 * (1 + np.abs(X).max()))
     assert math.isclose(large.inertia_ / big, small.inertia_, rel_tol=1e-4, abs_tol=1e-6 * (1 + np.abs(X).max()) ** 2)
