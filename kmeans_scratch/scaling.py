@@ -6,7 +6,8 @@ import math
 import numpy as np
 import torch
 from .data import _generator
-from .checks import check_data, _describe, _output_like, NotFittedError
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from .checks import check_data, _describe, _output_like, not_fitted
 
 # %% auto #0
 __all__ = ['generate_mixed_scale_data', 'Standardizer', 'standardize']
@@ -31,17 +32,12 @@ def generate_mixed_scale_data(
     return torch.stack([income, week], 1).float(), groups
 
 # %% ../nbs/11_scaling.ipynb #7a17dece
-class Standardizer:
+class Standardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     "Centre each feature on 0 and scale it to standard deviation 1, remembering how, like scikit-learn's `StandardScaler`."
     def __init__(self,
         with_mean:bool=True,   # subtract each feature's mean
         with_std:bool=True,    # divide each feature by its standard deviation
-    ): self.with_mean, self.with_std = with_mean, with_std
-
-    def get_params(self, deep:bool=True) -> dict: return dict(with_mean=self.with_mean, with_std=self.with_std)
-    def set_params(self, **params):
-        for k, v in params.items(): setattr(self, k, v)
-        return self
+    ): self.with_mean, self.with_std = with_mean, with_std  # get_params, set_params, the repr and fit_transform: scikit-learn's mixins
 
     def fit(self, X, y=None):
         "Learn the mean and standard deviation of each feature of `X`."
@@ -54,7 +50,7 @@ class Standardizer:
         return self
 
     def _check(self, X) -> torch.Tensor:
-        if not hasattr(self, '_mean'): raise NotFittedError("This Standardizer is not fitted yet: call fit(X) first.")
+        if not hasattr(self, '_mean'): raise not_fitted(self, 'transform')
         data = check_data(X, 'X', dtype=self._mean.dtype, device=self._mean.device)
         if data.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {data.shape[1]} features, but this Standardizer was fitted on {self.n_features_in_}.")
@@ -67,12 +63,6 @@ class Standardizer:
     def inverse_transform(self, X):
         "Points in standard units back to the original units."
         return _output_like(self._check(X) * self._scale + self._mean, _describe(X))
-
-    def fit_transform(self, X, y=None):
-        "Fit, then transform `X`."
-        return self.fit(X).transform(X)
-
-    def __repr__(self): return 'Standardizer()' if self.with_mean and self.with_std else f'Standardizer(with_mean={self.with_mean}, with_std={self.with_std})'
 
 # %% ../nbs/11_scaling.ipynb #21dc399c
 def standardize(X):
