@@ -2,7 +2,7 @@
 
 # %% ../nbs/07_estimator.ipynb #e3328b79
 from __future__ import annotations
-import dataclasses, difflib, math, numbers, warnings
+import dataclasses, difflib, itertools, math, numbers, warnings
 import numpy as np
 import torch
 from fastcore.basics import patch
@@ -16,7 +16,7 @@ from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
 from .training import tolerance, best_of_runs, exact_inertia
 from .checks import (check_data, check_sample_weight, check_device, check_range, not_fitted, unit_rows, NotFittedError,
-                                   _as_tensor, _compute_dtype, _describe, _output_like)
+                                   _as_tensor, _describe, _output_like)
 
 # %% auto #0
 __all__ = ['KMeans', 'kmeans_plusplus', 'k_means']
@@ -119,7 +119,7 @@ def _run_seeds(random_state):
 @patch
 def _starts(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None, mean:torch.Tensor, like:dict):
     "The starting centroids of each run, centred like `data`, made one at a time."
-    for run, seed in zip(range(p.n_init), _run_seeds(p.random_state)):
+    for seed in itertools.islice(_run_seeds(p.random_state), p.n_init):
         if isinstance(p.init, str): yield INIT_METHODS[p.init](data, p.n_clusters, _generator(seed), weights)
         elif isinstance(p.init, torch.Tensor): yield p.init - mean
         else:
