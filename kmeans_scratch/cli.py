@@ -77,7 +77,7 @@ def _demo(out, k, seed, init, n_init, n_samples, verbose, print_fn) -> dict:
                 elbow_k=scan.elbow_k, best_silhouette_k=scan.best_silhouette_k,
                 files=dict(fit=fit_png, gif=gif, iterations=grid_png, elbow=elbow_png))
 
-# %% ../nbs/13_cli.ipynb #ff113d02
+# %% ../nbs/13_cli.ipynb #cf953883
 class InputError(ValueError):
     "A problem with the input file or the options, reported in one line that names the file."
 
@@ -96,7 +96,7 @@ def _select(path, names:list[str], columns:list[str]|None) -> list[int]:
     if twice: raise _problem(path, f"column {twice[0]!r} appears {names.count(twice[0])} times in the header")
     return [names.index(c) for c in columns]
 
-# %% ../nbs/13_cli.ipynb #0ece9b97
+# %% ../nbs/13_cli.ipynb #0e8f56f2
 def _first_bad_field(path, idx:list[int], names:list[str]) -> str:
     "The first field among columns `idx` that is not a number, found with the `csv` module for the error message."
     with open(path, newline='', encoding='utf-8-sig') as f:
@@ -134,7 +134,7 @@ def read_csv(
     except ValueError: raise _problem(path, _first_bad_field(path, idx, names)) from None
     return X, [names[i] for i in idx]
 
-# %% ../nbs/13_cli.ipynb #0eb5a743
+# %% ../nbs/13_cli.ipynb #57c3a6c5
 def read_npy(
     path:str|Path,         # a `.npy` file holding a 1-D or 2-D numeric array
     columns:list[str]|None=None, # columns to read, by name (x0, x1, ...) or number (0, 1, ...); all when None
@@ -155,7 +155,7 @@ def read_npy(
     idx = _select(path, names, columns)
     return (X if idx == list(range(X.shape[1])) else X[:, idx]), [names[i] for i in idx]
 
-# %% ../nbs/13_cli.ipynb #f9cae4b1
+# %% ../nbs/13_cli.ipynb #c3204ef3
 def _parquet_columns(path, columns:list[str]|None) -> tuple[list[np.ndarray], list[str], list[str]]:
     "Columns of a Parquet file as numpy arrays, with their names and dtypes: with pyarrow if installed, else pandas."
     try: import pyarrow.parquet as pq
@@ -187,7 +187,7 @@ def read_parquet(
     if not cols or len(cols[0]) == 0: raise _problem(path, "has no data rows" if cols else "has no columns")
     return np.stack([c.astype(np.float64) for c in cols], 1), names
 
-# %% ../nbs/13_cli.ipynb #1284c59c
+# %% ../nbs/13_cli.ipynb #cf790da1
 READERS = {'.csv': read_csv, '.npy': read_npy, '.parquet': read_parquet, '.pq': read_parquet}
 
 def read_table(
@@ -211,20 +211,27 @@ def read_table(
         raise _problem(path, f"column {names[j]!r} has {len(rows):,} missing or infinite value(s), the first in data row {rows[0] + 1}")
     return X, names
 
-# %% ../nbs/13_cli.ipynb #2e572294
+# %% ../nbs/13_cli.ipynb #36e5eb46
 def principal_axes(
     X:torch.Tensor,        # points (n×d)
     n:int=2,               # number of axes
+    exact_max_features:int=64, # up to this many columns, an exact SVD; beyond, `torch.pca_lowrank`'s random projections (seeded)
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # (the mean (d,), the axes (n×d, orthonormal rows), the share of the variance along each (n,))
-    "The first `n` principal axes of `X`: the right singular vectors of the centred data, each signed so that its largest entry is positive."
+    "The first `n` principal axes of `X`: the leading right singular vectors of the centred data, each signed so that its largest entry is positive."
     mean = X.mean(0)
-    _, S, Vh = torch.linalg.svd(X - mean, full_matrices=False)
-    axes = Vh[:n]
+    centred = X - mean
+    if X.shape[1] <= exact_max_features:
+        _, S, Vh = torch.linalg.svd(centred, full_matrices=False)
+        axes, s = Vh[:n], S[:n]
+    else:
+        with torch.random.fork_rng(devices=[X.device] if X.device.type == 'cuda' else []):  # a fixed seed, the caller's RNG untouched
+            torch.manual_seed(0)
+            _, S, V = torch.pca_lowrank(centred, q=min(X.shape[1], n + 8), center=False, niter=4)
+        axes, s = V[:, :n].T, S[:n]
     axes = axes * axes.gather(1, axes.abs().argmax(1, keepdim=True)).sign()  # an SVD's signs are arbitrary: fix them
-    var = S.square()
-    return mean, axes, var[:n] / var.sum().clamp_min(torch.finfo(var.dtype).tiny)
+    return mean, axes, s.square() / centred.square().sum().clamp_min(torch.finfo(X.dtype).tiny)
 
-# %% ../nbs/13_cli.ipynb #f0161789
+# %% ../nbs/13_cli.ipynb #5309d9f9
 def plot_file_fit(
     X:torch.Tensor,        # the points the model was fitted on (n×d), or a sample of them
     labels:torch.Tensor,   # the cluster of each point (n,)
@@ -257,7 +264,7 @@ def plot_file_fit(
     if d == 1: ax.set_yticks(range(len(centres)))
     return fig
 
-# %% ../nbs/13_cli.ipynb #998e5c72
+# %% ../nbs/13_cli.ipynb #b7d715d0
 def metric_params(metric:str='euclidean') -> dict:
     "The `metric` keyword for `KMeans`, or an `InputError` when this version of `KMeans` cannot do `metric`."
     if 'metric' in KMeans().get_params(): return dict(metric=metric)
@@ -278,7 +285,7 @@ def _write_labels(path:Path, labels:torch.Tensor) -> Path:
     path.write_text('label\n' + '\n'.join(map(str, labels.tolist())) + '\n')
     return path
 
-# %% ../nbs/13_cli.ipynb #708dd8d1
+# %% ../nbs/13_cli.ipynb #f8af08f1
 def fit_file(
     path:str|Path,         # a CSV (with a header row), `.npy` or Parquet file of numbers
     k:int|str,             # number of clusters, or 'auto' to choose it by the silhouette
