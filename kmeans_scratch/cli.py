@@ -2,7 +2,7 @@
 
 # %% ../nbs/13_cli.ipynb #10b185cf
 from __future__ import annotations
-import argparse, csv, sys, time
+import argparse, csv, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -77,7 +77,7 @@ def _demo(out, k, seed, init, n_init, n_samples, verbose, print_fn) -> dict:
                 elbow_k=scan.elbow_k, best_silhouette_k=scan.best_silhouette_k,
                 files=dict(fit=fit_png, gif=gif, iterations=grid_png, elbow=elbow_png))
 
-# %% ../nbs/13_cli.ipynb #cf953883
+# %% ../nbs/13_cli.ipynb #01e84428
 class InputError(ValueError):
     "A problem with the input file or the options, reported in one line that names the file."
 
@@ -96,7 +96,16 @@ def _select(path, names:list[str], columns:list[str]|None) -> list[int]:
     if twice: raise _problem(path, f"column {twice[0]!r} appears {names.count(twice[0])} times in the header")
     return [names.index(c) for c in columns]
 
-# %% ../nbs/13_cli.ipynb #0e8f56f2
+# %% ../nbs/13_cli.ipynb #c7340833
+def _check_shape(path, names:list[str]):
+    "Raise an `InputError` at the first row whose number of fields differs from the header's, read with the `csv` module."
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        rows = csv.reader(f)
+        next(rows)
+        for row in rows:
+            if row and len(row) != len(names):  # blank lines are skipped, as numpy skips them
+                raise _problem(path, f"ragged rows: line {rows.line_num} has {len(row)} fields, the header has {len(names)}")
+
 def _first_bad_field(path, idx:list[int], names:list[str]) -> str:
     "The first field among columns `idx` that is not a number, found with the `csv` module for the error message."
     with open(path, newline='', encoding='utf-8-sig') as f:
@@ -115,26 +124,26 @@ def read_csv(
 ) -> tuple[np.ndarray, list[str]]: # (the numbers, float64 rows×columns; the column names)
     "Read the numeric columns of a CSV file whose first row names them, with errors that name the file and the line."
     try:
-        with open(path, newline='', encoding='utf-8-sig') as f:
-            rows = csv.reader(f)
-            names = next(rows, None)
-            if names is None: raise _problem(path, "is empty")
-            names = [n.strip() for n in names]
-            n_rows = 0
-            for row in rows:  # check the shape first: a row with a field too many or too few is a broken file
-                if not row: continue  # blank lines are skipped, as numpy skips them
-                if len(row) != len(names):
-                    raise _problem(path, f"ragged rows: line {rows.line_num} has {len(row)} fields, the header has {len(names)}")
-                n_rows += 1
+        with open(path, newline='', encoding='utf-8-sig') as f: names = next(csv.reader(f), None)
+        if names is None: raise _problem(path, "is empty")
+        names = [n.strip() for n in names]
+        if not any(names): raise _problem(path, "its first line is blank; it should be the header row of column names")
+        idx = _select(path, names, columns)
+        every = idx == list(range(len(names)))
+        if not every: _check_shape(path, names)  # numpy checks the shape only when it reads every column
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', UserWarning)  # "input contained no data": reported below
+                X = np.loadtxt(path, delimiter=',', skiprows=1, usecols=None if every else idx, ndmin=2, dtype=np.float64, quotechar='"', encoding='utf-8-sig')
+        except ValueError:
+            _check_shape(path, names)
+            raise _problem(path, _first_bad_field(path, idx, names)) from None
     except UnicodeDecodeError: raise _problem(path, "is not a text CSV file (it is not UTF-8)") from None
     except csv.Error as e: raise _problem(path, f"is not a valid CSV file ({e})") from None
-    if n_rows == 0: raise _problem(path, "has a header row but no data rows")
-    idx = _select(path, names, columns)
-    try: X = np.loadtxt(path, delimiter=',', skiprows=1, usecols=idx, ndmin=2, dtype=np.float64, quotechar='"', encoding='utf-8-sig')
-    except ValueError: raise _problem(path, _first_bad_field(path, idx, names)) from None
+    if len(X) == 0: raise _problem(path, "has a header row but no data rows")
     return X, [names[i] for i in idx]
 
-# %% ../nbs/13_cli.ipynb #57c3a6c5
+# %% ../nbs/13_cli.ipynb #5ab7eaa7
 def read_npy(
     path:str|Path,         # a `.npy` file holding a 1-D or 2-D numeric array
     columns:list[str]|None=None, # columns to read, by name (x0, x1, ...) or number (0, 1, ...); all when None
@@ -155,7 +164,7 @@ def read_npy(
     idx = _select(path, names, columns)
     return (X if idx == list(range(X.shape[1])) else X[:, idx]), [names[i] for i in idx]
 
-# %% ../nbs/13_cli.ipynb #c3204ef3
+# %% ../nbs/13_cli.ipynb #48d9be15
 def _parquet_columns(path, columns:list[str]|None) -> tuple[list[np.ndarray], list[str], list[str]]:
     "Columns of a Parquet file as numpy arrays, with their names and dtypes: with pyarrow if installed, else pandas."
     try: import pyarrow.parquet as pq
@@ -187,7 +196,7 @@ def read_parquet(
     if not cols or len(cols[0]) == 0: raise _problem(path, "has no data rows" if cols else "has no columns")
     return np.stack([c.astype(np.float64) for c in cols], 1), names
 
-# %% ../nbs/13_cli.ipynb #cf790da1
+# %% ../nbs/13_cli.ipynb #97b34beb
 READERS = {'.csv': read_csv, '.npy': read_npy, '.parquet': read_parquet, '.pq': read_parquet}
 
 def read_table(
@@ -211,7 +220,7 @@ def read_table(
         raise _problem(path, f"column {names[j]!r} has {len(rows):,} missing or infinite value(s), the first in data row {rows[0] + 1}")
     return X, names
 
-# %% ../nbs/13_cli.ipynb #36e5eb46
+# %% ../nbs/13_cli.ipynb #f073a123
 def principal_axes(
     X:torch.Tensor,        # points (n×d)
     n:int=2,               # number of axes
@@ -231,7 +240,7 @@ def principal_axes(
     axes = axes * axes.gather(1, axes.abs().argmax(1, keepdim=True)).sign()  # an SVD's signs are arbitrary: fix them
     return mean, axes, s.square() / centred.square().sum().clamp_min(torch.finfo(X.dtype).tiny)
 
-# %% ../nbs/13_cli.ipynb #5309d9f9
+# %% ../nbs/13_cli.ipynb #447cf518
 def plot_file_fit(
     X:torch.Tensor,        # the points the model was fitted on (n×d), or a sample of them
     labels:torch.Tensor,   # the cluster of each point (n,)
@@ -264,12 +273,16 @@ def plot_file_fit(
     if d == 1: ax.set_yticks(range(len(centres)))
     return fig
 
-# %% ../nbs/13_cli.ipynb #b7d715d0
+# %% ../nbs/13_cli.ipynb #6d9b578d
 def metric_params(metric:str='euclidean') -> dict:
     "The `metric` keyword for `KMeans`, or an `InputError` when this version of `KMeans` cannot do `metric`."
     if 'metric' in KMeans().get_params(): return dict(metric=metric)
     if metric == 'euclidean': return {}
     raise InputError(f"--metric {metric} needs a KMeans with a `metric` parameter, and this version of kmeans_scratch has none yet")
+
+def _num(x:float) -> str:
+    "A number for people: six significant digits, in full with thousands separators from 100,000 on."
+    return f'{x:,.0f}' if abs(x) >= 1e5 else f'{x:,.6g}'
 
 def _write_csv(path:Path, header:list[str], rows) -> Path:
     "Write `rows` (numpy rows) under `header`, numbers to the precision of their dtype."
@@ -285,7 +298,7 @@ def _write_labels(path:Path, labels:torch.Tensor) -> Path:
     path.write_text('label\n' + '\n'.join(map(str, labels.tolist())) + '\n')
     return path
 
-# %% ../nbs/13_cli.ipynb #f8af08f1
+# %% ../nbs/13_cli.ipynb #c312696f
 def fit_file(
     path:str|Path,         # a CSV (with a header row), `.npy` or Parquet file of numbers
     k:int|str,             # number of clusters, or 'auto' to choose it by the silhouette
@@ -341,9 +354,9 @@ def fit_file(
         shown = f"a sample of {silhouette_sample:,} rows" if n > silhouette_sample else f"all {n:,} rows"
         print_fn(f"  choosing k by the silhouette of {shown}:")
         for kk, inertia, sil, s in zip(scan.ks, scan.inertia, scan.silhouette, scan.seconds):
-            print_fn(f"    k={kk:<3} silhouette {sil:6.3f}   inertia {inertia:12,.6g}   {s * 1e3:6.0f} ms" + ("   <- highest" if kk == k else ""))
+            print_fn(f"    k={kk:<3} silhouette {sil:6.3f}   inertia {_num(inertia):>12}   {s * 1e3:6.0f} ms" + ("   <- highest" if kk == k else ""))
         t_fit = scan.seconds[scan.ks.index(k)]
-    print_fn(f"  k={k} ({metric}, init {init}, n_init {n_init}, seed {seed}): {model.n_iter_} iterations, inertia {model.inertia_:,.6g}, {t_fit * 1e3:.0f} ms")
+    print_fn(f"  k={k} ({metric}, init {init}, n_init {n_init}, seed {seed}): {model.n_iter_} iterations, inertia {_num(model.inertia_)}, {t_fit * 1e3:.0f} ms")
     sizes = torch.bincount(model.labels_.long(), minlength=k).tolist()
     print_fn(f"  cluster sizes: {', '.join(f'{s:,}' for s in sizes[:20])}{', ...' if k > 20 else ''}")
 
@@ -354,7 +367,7 @@ def fit_file(
     written = scaler.inverse_transform(centres) if scale else centres
     files = dict(labels=_write_labels(out/'labels.csv', model.labels_), centers=_write_csv(out/'centers.csv', names, written.numpy()))
     seen = [note for note, done in (('columns standardised', scale), ('rows scaled to length 1', metric == 'cosine')) if done]
-    title = f"{path.name}: KMeans(k={k}), inertia {model.inertia_:,.6g}" + (f"\n({', '.join(seen)})" if seen else '')
+    title = f"{path.name}: KMeans(k={k}), inertia {_num(model.inertia_)}" + (f"\n({', '.join(seen)})" if seen else '')
     fig = plot_file_fit(space, model.labels_, centres, names, title, seed)  # the points as the model saw them
     files['fit'] = _save(fig, out/'fit.png')
     total = time.perf_counter() - t_start
