@@ -77,7 +77,7 @@ def _demo(out, k, seed, init, n_init, n_samples, verbose, print_fn) -> dict:
                 elbow_k=scan.elbow_k, best_silhouette_k=scan.best_silhouette_k,
                 files=dict(fit=fit_png, gif=gif, iterations=grid_png, elbow=elbow_png))
 
-# %% ../nbs/13_cli.ipynb #01e84428
+# %% ../nbs/13_cli.ipynb #b7c74d6b
 class InputError(ValueError):
     "A problem with the input file or the options, reported in one line that names the file."
 
@@ -96,7 +96,7 @@ def _select(path, names:list[str], columns:list[str]|None) -> list[int]:
     if twice: raise _problem(path, f"column {twice[0]!r} appears {names.count(twice[0])} times in the header")
     return [names.index(c) for c in columns]
 
-# %% ../nbs/13_cli.ipynb #c7340833
+# %% ../nbs/13_cli.ipynb #03c99b13
 def _check_shape(path, names:list[str]):
     "Raise an `InputError` at the first row whose number of fields differs from the header's, read with the `csv` module."
     with open(path, newline='', encoding='utf-8-sig') as f:
@@ -143,7 +143,7 @@ def read_csv(
     if len(X) == 0: raise _problem(path, "has a header row but no data rows")
     return X, [names[i] for i in idx]
 
-# %% ../nbs/13_cli.ipynb #5ab7eaa7
+# %% ../nbs/13_cli.ipynb #c490b6b4
 def read_npy(
     path:str|Path,         # a `.npy` file holding a 1-D or 2-D numeric array
     columns:list[str]|None=None, # columns to read, by name (x0, x1, ...) or number (0, 1, ...); all when None
@@ -164,7 +164,7 @@ def read_npy(
     idx = _select(path, names, columns)
     return (X if idx == list(range(X.shape[1])) else X[:, idx]), [names[i] for i in idx]
 
-# %% ../nbs/13_cli.ipynb #48d9be15
+# %% ../nbs/13_cli.ipynb #faad4aab
 def _parquet_columns(path, columns:list[str]|None) -> tuple[list[np.ndarray], list[str], list[str]]:
     "Columns of a Parquet file as numpy arrays, with their names and dtypes: with pyarrow if installed, else pandas."
     try: import pyarrow.parquet as pq
@@ -196,7 +196,7 @@ def read_parquet(
     if not cols or len(cols[0]) == 0: raise _problem(path, "has no data rows" if cols else "has no columns")
     return np.stack([c.astype(np.float64) for c in cols], 1), names
 
-# %% ../nbs/13_cli.ipynb #97b34beb
+# %% ../nbs/13_cli.ipynb #df4440db
 READERS = {'.csv': read_csv, '.npy': read_npy, '.parquet': read_parquet, '.pq': read_parquet}
 
 def read_table(
@@ -220,7 +220,7 @@ def read_table(
         raise _problem(path, f"column {names[j]!r} has {len(rows):,} missing or infinite value(s), the first in data row {rows[0] + 1}")
     return X, names
 
-# %% ../nbs/13_cli.ipynb #f073a123
+# %% ../nbs/13_cli.ipynb #023e5fcc
 def principal_axes(
     X:torch.Tensor,        # points (n×d)
     n:int=2,               # number of axes
@@ -240,7 +240,7 @@ def principal_axes(
     axes = axes * axes.gather(1, axes.abs().argmax(1, keepdim=True)).sign()  # an SVD's signs are arbitrary: fix them
     return mean, axes, s.square() / centred.square().sum().clamp_min(torch.finfo(X.dtype).tiny)
 
-# %% ../nbs/13_cli.ipynb #447cf518
+# %% ../nbs/13_cli.ipynb #9aa09ba5
 def plot_file_fit(
     X:torch.Tensor,        # the points the model was fitted on (n×d), or a sample of them
     labels:torch.Tensor,   # the cluster of each point (n,)
@@ -273,7 +273,7 @@ def plot_file_fit(
     if d == 1: ax.set_yticks(range(len(centres)))
     return fig
 
-# %% ../nbs/13_cli.ipynb #6d9b578d
+# %% ../nbs/13_cli.ipynb #3d38ed02
 def metric_params(metric:str='euclidean') -> dict:
     "The `metric` keyword for `KMeans`, or an `InputError` when this version of `KMeans` cannot do `metric`."
     if 'metric' in KMeans().get_params(): return dict(metric=metric)
@@ -298,7 +298,7 @@ def _write_labels(path:Path, labels:torch.Tensor) -> Path:
     path.write_text('label\n' + '\n'.join(map(str, labels.tolist())) + '\n')
     return path
 
-# %% ../nbs/13_cli.ipynb #c312696f
+# %% ../nbs/13_cli.ipynb #41278d6a
 def fit_file(
     path:str|Path,         # a CSV (with a header row), `.npy` or Parquet file of numbers
     k:int|str,             # number of clusters, or 'auto' to choose it by the silhouette
