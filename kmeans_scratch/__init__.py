@@ -10,13 +10,13 @@ from kmeans_scratch.update import update_centroids
 from kmeans_scratch.bounds import BoundedAssigner
 from kmeans_scratch.training import lloyd, lloyd_iterations, LloydStep
 from kmeans_scratch.checks import NotFittedError
-from kmeans_scratch.estimator import KMeans
+from kmeans_scratch.estimator import KMeans, kmeans_plusplus, k_means
 from kmeans_scratch.visualize import plot_fit, fit_history, plot_history, animate_fit, history_gif
 from kmeans_scratch.metrics import silhouette_score, silhouette_samples, adjusted_rand_score
 from kmeans_scratch.choosing_k import scan_k, plot_elbow
 from kmeans_scratch.scaling import Standardizer, standardize
 from kmeans_scratch.medoids import KMedoids, k_medoids
-__all__ = ['KMeans', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
+__all__ = ['KMeans', 'kmeans_plusplus', 'k_means', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
            'assign_centroids', 'update_centroids', 'BoundedAssigner', 'lloyd', 'lloyd_iterations', 'LloydStep',
            'plot_fit', 'fit_history', 'plot_history', 'animate_fit', 'history_gif', 'silhouette_score', 'silhouette_samples', 'adjusted_rand_score', 'scan_k',
            'plot_elbow', 'Standardizer', 'standardize', 'KMedoids', 'k_medoids']
@@ -37,13 +37,13 @@ from .update import update_centroids
 from .bounds import BoundedAssigner
 from .training import lloyd, lloyd_iterations, LloydStep
 from .checks import NotFittedError
-from .estimator import KMeans
+from .estimator import KMeans, kmeans_plusplus, k_means
 from .visualize import plot_fit, fit_history, plot_history, animate_fit, history_gif
 from .metrics import silhouette_score, silhouette_samples, adjusted_rand_score
 from .choosing_k import scan_k, plot_elbow
 from .scaling import Standardizer, standardize
 from .medoids import KMedoids, k_medoids
-__all__ = ['KMeans', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
+__all__ = ['KMeans', 'kmeans_plusplus', 'k_means', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
            'assign_centroids', 'update_centroids', 'BoundedAssigner', 'lloyd', 'lloyd_iterations', 'LloydStep',
            'plot_fit', 'fit_history', 'plot_history', 'animate_fit', 'history_gif', 'silhouette_score', 'silhouette_samples', 'adjusted_rand_score', 'scan_k',
            'plot_elbow', 'Standardizer', 'standardize', 'KMedoids', 'k_medoids']

@@ -3,13 +3,13 @@
 # %% ../nbs/03_assign.ipynb #f9480a04
 from __future__ import annotations
 import torch
-from .distance import sq_distances_block, row_chunk_size, sq_norms
+from .distance import _sq_distances_block, _row_chunk_size, sq_norms
 
 # %% auto #0
-__all__ = ['nearest_centroid_block', 'assign_centroids']
+__all__ = ['assign_centroids']
 
 # %% ../nbs/03_assign.ipynb #55314454
-def nearest_centroid_block(
+def _nearest_centroid_block(
     x:torch.Tensor,        # a block of points (m×d), centred
     centroids:torch.Tensor,# centroids (k×d), centred the same way
     x_sqnorm:torch.Tensor, # ‖x‖² per point of the block (m,)
@@ -26,7 +26,7 @@ def assign_centroids(
     centroids:torch.Tensor,# centroids (k×d)
     data:torch.Tensor,     # points (n×d), same device and dtype; best centred (see the distance lesson)
     data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point, to reuse across iterations
-    chunk_size:int|None=None, # rows per chunk; chosen from the cache size when None
+    chunk_size:int|None=None, # rows per chunk; `_row_chunk_size(n, k)` when None
 ) -> tuple[torch.Tensor, torch.Tensor]: # (labels (n,) int64, squared distance to the nearest centroid (n,))
     "Label each point with its nearest centroid, by row chunks; never builds an n×k×d tensor."
     n, k = data.shape[0], centroids.shape[0]
@@ -34,8 +34,8 @@ def assign_centroids(
     c_sqnorm = (centroids * centroids).sum(1)
     labels = torch.empty(n, dtype=torch.long, device=data.device)
     distances = torch.empty(n, dtype=data.dtype, device=data.device)
-    step = chunk_size or row_chunk_size(n, k)
+    step = chunk_size or _row_chunk_size(n, k)
     for s in range(0, n, step):
-        nearest_centroid_block(data[s:s + step], centroids, data_sqnorm[s:s + step], c_sqnorm,
+        _nearest_centroid_block(data[s:s + step], centroids, data_sqnorm[s:s + step], c_sqnorm,
                                out=(distances[s:s + step], labels[s:s + step]))
     return labels, distances

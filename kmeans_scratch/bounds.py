@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import torch
 from fastcore.basics import patch
-from .distance import row_chunk_size, calculate_distances, sq_norms, own_sq_distances
+from .distance import _row_chunk_size, calculate_distances, sq_norms, own_sq_distances, expansion_error
 
 # %% auto #0
-__all__ = ['nearest_two_block', 'BoundedAssigner']
+__all__ = ['BoundedAssigner']
 
 # %% ../nbs/04a_bounds.ipynb #b8013e69
-def nearest_two_block(
+def _nearest_two_block(
     x:torch.Tensor,        # a block of points (m×d), centred
     centroids:torch.Tensor,# centroids (k×d), k ≥ 2
     x_sqnorm:torch.Tensor, # ‖x‖² per point (m,)
@@ -33,8 +33,7 @@ class BoundedAssigner:
     ):
         self.data, self.full_fraction = data, full_fraction
         self.data_sqnorm = sq_norms(data) if data_sqnorm is None else data_sqnorm
-        # the expansion ‖x‖² − 2x·c + ‖c‖² rounds with an error of about this many times (‖x‖² + ‖c‖²): the bounds leave that much room
-        self.slack = (4 + data.shape[1] ** 0.5) * torch.finfo(data.dtype).eps
+        self.slack = float(expansion_error(torch.ones(()), 0., data.shape[1], data.dtype))  # rounding per unit of ‖x‖² + ‖c‖²
         self.labels = self.upper = self.lower = self.centroids = None
         self.measured = []  # fraction of points measured against all centroids, per call
 
@@ -45,11 +44,11 @@ def _measure(self:BoundedAssigner, centroids, rows=None):
     n = self.data.shape[0] if rows is None else rows.shape[0]
     c_sqnorm = (centroids * centroids).sum(1)
     out = [torch.empty(n, dtype=torch.long, device=self.data.device)] + [torch.empty(n, dtype=self.data.dtype, device=self.data.device) for _ in range(2)]
-    step = row_chunk_size(n, centroids.shape[0])
+    step = _row_chunk_size(n, centroids.shape[0])
     for s in range(0, n, step):
         if rows is None: x, sq = self.data[s:s + step], self.data_sqnorm[s:s + step]
         else: x, sq = self.data.index_select(0, rows[s:s + step]), self.data_sqnorm.index_select(0, rows[s:s + step])
-        for o, r in zip(out, nearest_two_block(x, centroids, sq, c_sqnorm)): o[s:s + step] = r
+        for o, r in zip(out, _nearest_two_block(x, centroids, sq, c_sqnorm)): o[s:s + step] = r
     return out
 
 # %% ../nbs/04a_bounds.ipynb #8cfc358a

@@ -8,7 +8,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 # %% auto #0
-__all__ = ['DataTypeError', 'check_data', 'check_sample_weight', 'check_range', 'check_device', 'not_fitted']
+__all__ = ['DataTypeError', 'check_data', 'check_sample_weight', 'check_range', 'unit_rows', 'check_device', 'not_fitted']
 
 # %% ../nbs/06_checks.ipynb #e9d2e20a
 _ACCEPTED = "a 2-D array of real numbers: a torch tensor, a numpy array, a pandas DataFrame or a list of lists"
@@ -162,6 +162,20 @@ def check_range(
         advice = f"Rescale {name}" + (", or use float64." if centred.dtype != torch.float64 else ".")
         raise ValueError(f"{name} spans too wide a range for {centred.dtype} (largest distance from the data's mean {largest:g} "
                          f"along one axis): squared distances would overflow. {advice}")
+
+# %% ../nbs/06_checks.ipynb #515c6ffd
+def unit_rows(
+    data:torch.Tensor,     # rows to normalise (n×d)
+    name:str='X',          # the argument they came from, for the message
+) -> torch.Tensor:         # each row divided by its Euclidean length
+    "`data`'s rows scaled to length one; ValueError naming how many rows have no direction."
+    norms = torch.linalg.vector_norm(data, dim=1)
+    zero = norms == 0
+    if bool(zero.any()):
+        count, first = int(zero.sum()), int(zero.nonzero()[0, 0])
+        raise ValueError(f"{name} has {count} row(s) of length zero (the first is row {first}), which have no direction: "
+                         f"metric='cosine' needs every row to be non-zero. Drop those rows, or use metric='euclidean'.")
+    return data / norms[:, None]
 
 # %% ../nbs/06_checks.ipynb #b81957e0
 def check_device(

@@ -5,18 +5,18 @@ from __future__ import annotations
 import torch
 
 # %% auto #0
-__all__ = ['CHUNK_ELEMENTS', 'row_chunk_size', 'sq_norms', 'sq_distances_block', 'calculate_distances', 'own_sq_distances']
+__all__ = ['sq_norms', 'expansion_error', 'calculate_distances', 'own_sq_distances']
 
 # %% ../nbs/01_distance.ipynb #5a440e89
-CHUNK_ELEMENTS = 2 ** 20  # about 4 MB of float32 per chunk of the distance table
+_CHUNK_ELEMENTS = 2 ** 20  # about 4 MB of float32 per chunk of the distance table
 
-def row_chunk_size(
+def _row_chunk_size(
     n:int,                 # number of rows (points)
     k:int,                 # number of columns (centroids)
-    chunk_elements:int|None=None, # target size of one `rows×k` block; `CHUNK_ELEMENTS` when None
+    chunk_elements:int|None=None, # target size of one `rows×k` block; `_CHUNK_ELEMENTS` when None
 ) -> int:
     "Rows per chunk so that a `rows×k` block holds about `chunk_elements` numbers."
-    return max(1, min(n, (chunk_elements or CHUNK_ELEMENTS) // max(k, 1)))
+    return max(1, min(n, (chunk_elements or _CHUNK_ELEMENTS) // max(k, 1)))
 
 # %% ../nbs/01_distance.ipynb #fed38515
 def sq_norms(
@@ -30,7 +30,7 @@ def sq_norms(
     return out
 
 # %% ../nbs/01_distance.ipynb #127ec061
-def sq_distances_block(
+def _sq_distances_block(
     x:torch.Tensor,        # a block of points (m×d), already centred
     centroids:torch.Tensor,# centroids (k×d), centred the same way
     x_sqnorm:torch.Tensor, # ‖x‖² for the block (m,)
@@ -39,12 +39,22 @@ def sq_distances_block(
     "Squared distances from a block of points to all centroids by the matmul expansion, clamped at zero."
     return torch.addmm(c_sqnorm, x, centroids.T, alpha=-2).add_(x_sqnorm[:, None]).clamp_min_(0)
 
+# %% ../nbs/01_distance.ipynb #a2c4f133
+def expansion_error(
+    x_sqnorm:torch.Tensor, # ‖x‖² per point
+    c_sqnorm,              # ‖c‖² of the centroid each point is measured against (a tensor, or one number for all)
+    d:int,                 # number of features
+    dtype:torch.dtype,     # dtype of the computation
+) -> torch.Tensor:         # per point, the rounding that ‖x‖² − 2x·c + ‖c‖² may carry
+    "How far a squared distance computed by the matmul expansion can be from the true one, from rounding alone."
+    return (x_sqnorm + c_sqnorm) * ((4 + d ** 0.5) * torch.finfo(dtype).eps)
+
 # %% ../nbs/01_distance.ipynb #bb040cb3
 def calculate_distances(
     centroids:torch.Tensor,# centroid coordinates (k×d)
     data:torch.Tensor,     # point coordinates (n×d), same device and dtype
     squared:bool=False,    # return squared distances instead of distances
-    chunk_size:int|None=None, # rows per chunk; chosen from the cache size when None
+    chunk_size:int|None=None, # rows per chunk; `_row_chunk_size(n, k)` when None
 ) -> torch.Tensor:         # the n×k table of (squared) Euclidean distances
     "Euclidean distance from every point to every centroid, by chunked matrix products."
     shift = centroids.mean(0)
@@ -52,10 +62,10 @@ def calculate_distances(
     c_sqnorm = (c * c).sum(1)
     n, k = data.shape[0], c.shape[0]
     out = torch.empty(n, k, dtype=data.dtype, device=data.device)
-    step = chunk_size or row_chunk_size(n, k)
+    step = chunk_size or _row_chunk_size(n, k)
     for start in range(0, n, step):
         x = data[start:start + step] - shift
-        out[start:start + step] = sq_distances_block(x, c, (x * x).sum(1), c_sqnorm)
+        out[start:start + step] = _sq_distances_block(x, c, (x * x).sum(1), c_sqnorm)
     return out if squared else out.sqrt_()
 
 # %% ../nbs/01_distance.ipynb #61295f6b

@@ -2,7 +2,7 @@
 
 # %% ../nbs/07_estimator.ipynb #e3328b79
 from __future__ import annotations
-import dataclasses, difflib, numbers, warnings
+import dataclasses, difflib, math, numbers, warnings
 import numpy as np
 import torch
 from fastcore.basics import patch
@@ -12,14 +12,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 from .data import _generator
 from .distance import calculate_distances, sq_norms
-from .init import INIT_METHODS
+from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
 from .training import tolerance, best_of_runs, exact_inertia
-from .checks import (check_data, check_sample_weight, check_device, check_range, not_fitted, NotFittedError,
+from .checks import (check_data, check_sample_weight, check_device, check_range, not_fitted, unit_rows, NotFittedError,
                                    _as_tensor, _compute_dtype, _describe, _output_like)
 
 # %% auto #0
-__all__ = ['KMeans']
+__all__ = ['KMeans', 'kmeans_plusplus', 'k_means']
 
 # %% ../nbs/07_estimator.ipynb #bfb32321
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -34,6 +34,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         'random_state': ['random_state', torch.Generator, np.random.Generator],
         'copy_x': ['boolean'],
         'algorithm': [StrOptions({'lloyd', 'elkan'})],
+        'metric': [StrOptions({'euclidean', 'cosine'})],
         'device': [None, str, torch.device],
     }
 
@@ -48,13 +49,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         random_state=None, # int in [0, 2**32), numpy RandomState/Generator, torch.Generator, or None for fresh entropy
         copy_x:bool=True,  # False: centre float data in place, and restore it afterwards
         algorithm:str='lloyd', # 'lloyd' (bounds where they pay) or 'elkan' (triangle-inequality bounds always)
+        metric:str='euclidean', # 'euclidean', or 'cosine': spherical K-Means on the rows' directions
         device=None,       # device to compute on; the input's when None
     ):
         self.n_clusters, self.init, self.n_init, self.max_iter, self.tol = n_clusters, init, n_init, max_iter, tol
-        self.verbose, self.random_state, self.copy_x, self.algorithm, self.device = verbose, random_state, copy_x, algorithm, device
+        self.verbose, self.random_state, self.copy_x, self.algorithm, self.metric, self.device = verbose, random_state, copy_x, algorithm, metric, device
 
     def transform(self, X):
-        "Euclidean distance from each sample of `X` to each cluster centre (n_samples×n_clusters)."
+        "Distance from each sample of `X` to each cluster centre (n_samples×n_clusters): Euclidean, or 1 − cos for `metric='cosine'`."
         return self._transform(X)
 
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -65,7 +67,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 @dataclasses.dataclass
 class _Fit:
     "A fit's validated parameters, under their own names."
-    n_clusters:int; init:object; n_init:object; max_iter:int; tol:float; random_state:object; device:torch.device|None; bounds:bool|None
+    n_clusters:int; init:object; n_init:object; max_iter:int; tol:float; random_state:object; device:torch.device|None; bounds:bool|None; spherical:bool
 
 @patch
 def _check_params(self:KMeans) -> _Fit:
@@ -78,7 +80,7 @@ def _check_params(self:KMeans) -> _Fit:
     init = self.init
     if not (isinstance(init, str) or callable(init)): init = _as_tensor(init, 'init')  # the type now; the shape once the data is known
     return _Fit(int(self.n_clusters), init, self.n_init, int(self.max_iter), float(self.tol), self.random_state,
-                check_device(self.device), True if self.algorithm == 'elkan' else None)
+                check_device(self.device), True if self.algorithm == 'elkan' else None, self.metric == 'cosine')
 
 # %% ../nbs/07_estimator.ipynb #04a361c1
 @patch
@@ -96,6 +98,7 @@ def _check_with_data(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tenso
         if init.shape[1] != d:
             raise ValueError(f"The shape of the initial centers {tuple(init.shape)} does not match the number of features of the data {d}.")
         init = check_data(init, 'init', dtype=data.dtype, device=data.device)
+        if p.spherical: init = unit_rows(init, 'init')
         if n_init != 'auto' and n_init != 1:
             warnings.warn(f"Explicit initial center position passed: performing only one init in {type(self).__name__} "
                           f"instead of n_init={n_init}.", RuntimeWarning, stacklevel=3)
@@ -125,7 +128,7 @@ def _starts(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None, m
             if tuple(start.shape) != (p.n_clusters, data.shape[1]):
                 raise ValueError(f"The shape of the initial centers {tuple(start.shape)} returned by the init callable does not "
                                  f"match (n_clusters, n_features) = ({p.n_clusters}, {data.shape[1]}).")
-            yield start
+            yield unit_rows(start, 'init') if p.spherical else start
 
 # %% ../nbs/07_estimator.ipynb #3b48be87
 @patch
@@ -138,9 +141,11 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
     p = self._check_with_data(p, data, given)
     scale = 1. if given is None else float(given.max())
     weights = None if given is None else given / scale  # the same fit, and no sum can overflow
-    mean = data.mean(0)
-    in_place = not self.copy_x and _writable_view(X, data)
-    data = data.sub_(mean) if in_place else data - mean
+    if p.spherical: data, mean, in_place = unit_rows(data, 'X'), data.new_zeros(data.shape[1]), False  # directions: nothing to centre
+    else:
+        mean = data.mean(0)
+        in_place = not self.copy_x and _writable_view(X, data)
+        data = data.sub_(mean) if in_place else data - mean
     try:
         if isinstance(p.init, torch.Tensor): check_range(p.init - mean, 'init', data.shape[1])
         check_range(data, 'X')
@@ -153,11 +158,11 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
                 if callback is not None: callback(step)
         starts = self._starts(p, data, weights, mean, _describe(X))
         centroids, labels, inertia, n_iter, why = best_of_runs(data, starts, weights, p.max_iter, tolerance(data, p.tol, data_sqnorm),
-                                                               data_sqnorm, report, p.bounds)
-        distances = calculate_distances(centroids, data) if transform else None
+                                                               data_sqnorm, report, p.bounds, p.spherical)
+        distances = self._distances(centroids, data) if transform else None
     finally:
         if in_place: data.add_(mean)
-    self._finish(X, centroids + mean, labels, inertia * scale, n_iter, why)
+    self._finish(X, centroids + mean, labels, inertia * scale / (2 if p.spherical else 1), n_iter, why)  # ‖x − c‖² = 2(1 − cos) on the sphere
     return self if not transform else _output_like(distances, _describe(X))
 
 def _writable_view(X, data:torch.Tensor) -> bool:
@@ -176,6 +181,9 @@ def _finish(self:KMeans, X, centres:torch.Tensor, labels:torch.Tensor, inertia:f
     if why == 'cycle':
         warnings.warn(f"The best run stopped after {n_iter} iterations because moving a point onto an empty cluster did not "
                       f"lower the inertia: the iterations were going round in a circle.", ConvergenceWarning, stacklevel=4)
+    if not math.isfinite(inertia):
+        warnings.warn("inertia_ is inf: the weighted sum of squared distances exceeds the largest float64, because the sample "
+                      "weights are that large; the centres and labels are right (weights are rescaled during the fit).", RuntimeWarning, stacklevel=4)
     like = _describe(X)
     validate_data(self, X, reset=True, skip_check_array=True)  # scikit-learn's n_features_in_ and feature_names_in_
     self.cluster_centers_, self.labels_ = _output_like(centres, like), _output_like(labels, like)
@@ -204,6 +212,7 @@ def _prepare(self:KMeans, X, method:str) -> tuple[torch.Tensor, torch.Tensor]:
     n_features = getattr(self, 'n_features_in_', centres.shape[1])
     data = check_data(X, 'X', n_features=n_features, dtype=centres.dtype, device=centres.device, estimator=type(self).__name__)
     if hasattr(self, 'feature_names_in_') or hasattr(X, 'columns'): validate_data(self, X, reset=False, skip_check_array=True)
+    if self.metric == 'cosine': return unit_rows(data, 'X'), unit_rows(centres, 'cluster_centers_')
     shift = centres.mean(0)  # centring keeps float32 accurate (the distance lesson)
     data, centres = data - shift, centres - shift
     check_range(data, 'X')
@@ -220,14 +229,20 @@ def predict(self:KMeans, X):
 def _transform(self:KMeans, X):
     "Euclidean distances from `X` to the centres (see `transform`)."
     data, centres = self._prepare(X, 'transform')
-    return _output_like(calculate_distances(centres, data), _describe(X))
+    return _output_like(self._distances(centres, data), _describe(X))
+
+@patch
+def _distances(self:KMeans, centres:torch.Tensor, data:torch.Tensor) -> torch.Tensor:
+    "Euclidean distances, or cosine distances 1 − cos = ‖x − c‖²/2 between unit vectors."
+    if self.metric == 'cosine': return calculate_distances(centres, data, squared=True).div_(2)
+    return calculate_distances(centres, data)
 
 @patch
 def score(self:KMeans, X, y=None, sample_weight=None) -> float:
     "Minus the inertia of `X` with respect to the fitted centres."
     data, centres = self._prepare(X, 'score')
     weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
-    return -exact_inertia(data, centres, assign_centroids(centres, data)[0], weights)
+    return -exact_inertia(data, centres, assign_centroids(centres, data)[0], weights) / (2 if self.metric == 'cosine' else 1)
 
 # %% ../nbs/07_estimator.ipynb #ccaf6818
 @patch
@@ -236,3 +251,40 @@ def __sklearn_tags__(self:KMeans):
     tags = super(KMeans, self).__sklearn_tags__()
     tags.transformer_tags.preserves_dtype = ['float64', 'float32']
     return tags
+
+# %% ../nbs/07_estimator.ipynb #2ff45d67
+def kmeans_plusplus(
+    X,                     # data (n_samples×n_features)
+    n_clusters:int,        # number of centres to choose
+    *,
+    sample_weight=None,    # weight of each sample (n_samples,)
+    x_squared_norms=None,  # ignored: the norms are computed from the centred data; kept for scikit-learn's signature
+    random_state=None,     # int, numpy RandomState/Generator, torch.Generator or None
+    n_local_trials:int|None=None, # candidates per step; 2 + int(ln n_clusters) when None
+) -> tuple:                # (centres n_clusters×n_features, their row indices in X), in X's kind
+    "Greedy k-means++ seeding on all points, as `sklearn.cluster.kmeans_plusplus`."
+    km = KMeans(n_clusters, random_state=random_state)
+    p = km._check_params()
+    data = check_data(X, 'X', estimator='kmeans_plusplus')
+    weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
+    p = km._check_with_data(p, data, weights)
+    mean = data.mean(0)
+    centred = data - mean
+    chosen = init_kmeans_plusplus(centred, n_clusters, _generator(next(_run_seeds(p.random_state))), weights, n_local_trials=n_local_trials)
+    indices = assign_centroids(centred, chosen)[0]  # each centre is a copy of a row: its nearest row is at distance 0
+    like = _describe(X)
+    return _output_like(data[indices], like), _output_like(indices, like)
+
+# %% ../nbs/07_estimator.ipynb #08a7e012
+def k_means(
+    X,                     # data (n_samples×n_features)
+    n_clusters:int,        # number of clusters
+    *,
+    sample_weight=None,    # weight of each sample
+    return_n_iter:bool=False, # also return the number of iterations
+    **params,              # any other `KMeans` parameter: init, n_init, max_iter, tol, verbose, random_state, copy_x, algorithm, device
+) -> tuple:                # (centres, labels, inertia) or (centres, labels, inertia, n_iter)
+    "K-Means clustering in one call, as `sklearn.cluster.k_means`."
+    km = KMeans(n_clusters, **params).fit(X, sample_weight=sample_weight)
+    out = (km.cluster_centers_, km.labels_, km.inertia_)
+    return out + (km.n_iter_,) if return_n_iter else out

@@ -8,9 +8,8 @@ from .data import _generator
 from .distance import sq_norms
 
 # %% auto #0
-__all__ = ['KMEANS_PLUSPLUS_SAMPLE', 'INIT_METHODS', 'init_random', 'init_random_partition', 'init_farthest',
-           'init_kmeans_plusplus', 'kmeans_plusplus_sample_size', 'init_kmeans_plusplus_sampled',
-           'initialize_centroids']
+__all__ = ['INIT_METHODS', 'init_random', 'init_random_partition', 'init_farthest', 'init_kmeans_plusplus',
+           'init_kmeans_plusplus_sampled', 'initialize_centroids']
 
 # %% ../nbs/02_init.ipynb #b891b8a7
 def init_random(
@@ -98,14 +97,14 @@ def init_kmeans_plusplus(
     return centroids
 
 # %% ../nbs/02_init.ipynb #f1bf3559
-KMEANS_PLUSPLUS_SAMPLE = dict(per_cluster=100, minimum=20_000)
+_KMEANS_PLUSPLUS_SAMPLE = dict(per_cluster=100, minimum=20_000)
 
-def kmeans_plusplus_sample_size(
+def _kmeans_plusplus_sample_size(
     n:int,                 # number of points
     k:int,                 # number of centroids
 ) -> int:                  # how many points k-means++ looks at
     "Size of the random sample that k-means++ runs on: all `n` points when the data is small."
-    return min(n, max(KMEANS_PLUSPLUS_SAMPLE['minimum'], KMEANS_PLUSPLUS_SAMPLE['per_cluster'] * k))
+    return min(n, max(_KMEANS_PLUSPLUS_SAMPLE['minimum'], _KMEANS_PLUSPLUS_SAMPLE['per_cluster'] * k))
 
 # %% ../nbs/02_init.ipynb #3a0a647d
 def init_kmeans_plusplus_sampled(
@@ -113,11 +112,11 @@ def init_kmeans_plusplus_sampled(
     k:int,                 # number of centroids
     generator:torch.Generator, # source of randomness (CPU)
     weights:torch.Tensor|None=None, # sample weights (n,)
-    sample_size:int|None=None, # points to run on; `kmeans_plusplus_sample_size(n, k)` when None
+    sample_size:int|None=None, # points to run on; `_kmeans_plusplus_sample_size(n, k)` when None
 ) -> torch.Tensor:         # k×d centroids, copies of data rows
     "Greedy k-means++ on a uniform random sample of the points (all of them when the data is small)."
     n = data.shape[0]
-    m = sample_size or kmeans_plusplus_sample_size(n, k)
+    m = sample_size or _kmeans_plusplus_sample_size(n, k)
     if m >= n: return init_kmeans_plusplus(data, k, generator, weights)
     order = torch.randperm(n, generator=generator).to(data.device)
     if weights is not None: order = order[weights[order] > 0]  # weightless points could never be chosen anyway

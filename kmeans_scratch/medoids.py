@@ -6,7 +6,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from .data import _generator
-from .distance import row_chunk_size
+from .distance import _row_chunk_size
 from .checks import check_data, _describe, _output_like, not_fitted
 
 # %% auto #0
@@ -16,11 +16,11 @@ __all__ = ['l1_distances', 'k_medoids', 'KMedoids']
 def l1_distances(
     X:torch.Tensor,        # points (n×d)
     Y:torch.Tensor,        # other points (m×d), same device and dtype
-    chunk_elements:int|None=None, # numbers in one block of the result; `CHUNK_ELEMENTS` when None
+    chunk_elements:int|None=None, # numbers in one block of the result; `_CHUNK_ELEMENTS` when None
 ) -> torch.Tensor:         # n×m Manhattan distances
     "Manhattan (L1) distance from every row of `X` to every row of `Y`, a block of rows at a time."
     out = torch.empty(X.shape[0], Y.shape[0], dtype=X.dtype, device=X.device)
-    rows = row_chunk_size(X.shape[0], Y.shape[0], chunk_elements)
+    rows = _row_chunk_size(X.shape[0], Y.shape[0], chunk_elements)
     for s in range(0, X.shape[0], rows): out[s:s + rows] = torch.cdist(X[s:s + rows], Y, p=1)
     return out
 
@@ -29,7 +29,7 @@ def _assign_medoids(X:torch.Tensor, medoids:torch.Tensor, chunk_elements:int|Non
     "Nearest medoid (L1) of every point of `X`, and the distance to it: `medoids` holds the medoids' coordinates (k×d)."
     labels = torch.empty(X.shape[0], dtype=torch.long, device=X.device)
     dist = torch.empty(X.shape[0], dtype=X.dtype, device=X.device)
-    rows = row_chunk_size(X.shape[0], medoids.shape[0], chunk_elements)
+    rows = _row_chunk_size(X.shape[0], medoids.shape[0], chunk_elements)
     for s in range(0, X.shape[0], rows):
         torch.min(torch.cdist(X[s:s + rows], medoids, p=1), 1, out=(dist[s:s + rows], labels[s:s + rows]))
     return labels, dist
@@ -37,7 +37,7 @@ def _assign_medoids(X:torch.Tensor, medoids:torch.Tensor, chunk_elements:int|Non
 def _summed_l1(points:torch.Tensor, chunk_elements:int|None=None) -> torch.Tensor:
     "For each of `points`, its summed L1 distance to all of them: O(n²·d) work, one block of memory."
     cost = torch.empty(points.shape[0], dtype=points.dtype, device=points.device)
-    rows = row_chunk_size(points.shape[0], points.shape[0], chunk_elements)
+    rows = _row_chunk_size(points.shape[0], points.shape[0], chunk_elements)
     for s in range(0, points.shape[0], rows): cost[s:s + rows] = torch.cdist(points[s:s + rows], points, p=1).sum(1)
     return cost
 
@@ -83,7 +83,7 @@ def k_medoids(
     init='k-medoids++',    # 'k-medoids++', 'random', or the indices of k distinct starting medoids
     max_iter:int=300,      # most iterations
     seed=None,             # seed or torch.Generator for the start; fresh entropy when None
-    chunk_elements:int|None=None, # numbers in one block of distances; `CHUNK_ELEMENTS` when None
+    chunk_elements:int|None=None, # numbers in one block of distances; `_CHUNK_ELEMENTS` when None
 ) -> MedoidsResult:
     "k-medoids with the L1 distance: assign each point to its nearest medoid, move each medoid to its cluster's best member, until no medoid moves."
     if isinstance(init, str): medoids = _init_medoids(X, k, init, _generator(seed))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numpy as np
 import torch
-from .distance import sq_distances_block, row_chunk_size
+from .distance import _sq_distances_block, _row_chunk_size
 from .checks import check_data, _describe, _output_like
 
 # %% auto #0
@@ -28,7 +28,7 @@ def _encode_labels(labels, n:int, device) -> tuple[torch.Tensor, int]:
 def _distance_block(data:torch.Tensor, s:int, e:int, metric:str, sqnorm:torch.Tensor|None) -> torch.Tensor:
     "Distances from points `s:e` to every point (m×n); zero where a point meets itself."
     if metric == 'precomputed': return data[s:e]
-    if _P_NORMS[metric] == 2.: block = sq_distances_block(data[s:e], data, sqnorm[s:e], sqnorm).sqrt_()
+    if _P_NORMS[metric] == 2.: block = _sq_distances_block(data[s:e], data, sqnorm[s:e], sqnorm).sqrt_()
     else: block = torch.cdist(data[s:e], data, p=_P_NORMS[metric])
     idx = torch.arange(e - s, device=data.device)
     block[idx, s + idx] = 0.  # the matrix-product form leaves a rounding residue on the diagonal
@@ -69,7 +69,7 @@ def silhouette_samples(
     onehot = torch.nn.functional.one_hot(codes, k).to(data.dtype)   # n×k: a sum per cluster is a product with it
     counts = torch.bincount(codes, minlength=k).double()
     out = torch.empty(n, dtype=torch.float64, device=data.device)
-    step = chunk_size or row_chunk_size(n, n)
+    step = chunk_size or _row_chunk_size(n, n)
     for s in range(0, n, step):
         e = min(s + step, n)
         sums = (_distance_block(data, s, e, metric, sqnorm) @ onehot).double()  # m×k

@@ -9,10 +9,10 @@ from .data import _generator
 from .checks import check_data, _describe, _output_like, NotFittedError
 
 # %% auto #0
-__all__ = ['MIXED_SCALE_FEATURES', 'generate_mixed_scale_data', 'Standardizer', 'standardize']
+__all__ = ['generate_mixed_scale_data', 'Standardizer', 'standardize']
 
 # %% ../nbs/11_scaling.ipynb #1f4038df
-MIXED_SCALE_FEATURES = ('income (€ per year)', 'visits per week')
+_MIXED_SCALE_FEATURES = ('income (€ per year)', 'visits per week')
 
 def generate_mixed_scale_data(
     n_samples:int=200,     # customers per group

@@ -59,6 +59,10 @@ class LloydStep:
 _BOUNDS_MIN_WORK = 2 ** 20  # points × centroids below which the bounds' bookkeeping costs more than it saves (measured)
 _CARRY_SUMS_MIN_POINTS = 2 ** 14  # points below which summing afresh is cheaper than moving the changed points (measured)
 
+def _host_reads_free(device:torch.device) -> bool:
+    "Whether reading a value back from `device` costs nothing (the CPU), so the loop may branch on it."
+    return device.type == 'cpu'
+
 def make_assigner(
     data:torch.Tensor,     # points (n×d), centred
     k:int,                 # number of centroids
@@ -71,6 +75,15 @@ def make_assigner(
     if bounds: return BoundedAssigner(data, data_sqnorm)
     return lambda centroids: assign_centroids(centroids, data, data_sqnorm)
 
+# %% ../nbs/05_training.ipynb #9bbbe118
+def _unit_means(
+    means:torch.Tensor,    # cluster means of unit rows (k×d)
+    previous:torch.Tensor, # the centroids before the update (k×d), kept where a mean is zero
+) -> torch.Tensor:         # the means scaled to length one
+    "The spherical K-Means update: each mean of unit vectors scaled back onto the sphere."
+    norms = torch.linalg.vector_norm(means, dim=1, keepdim=True)
+    return torch.where(norms > 0, means / norms.clamp_min(torch.finfo(means.dtype).tiny), previous)
+
 # %% ../nbs/05_training.ipynb #de3663cb
 def lloyd_iterations(
     data:torch.Tensor,     # points (n×d), centred
@@ -80,9 +93,10 @@ def lloyd_iterations(
     tol:float=0.,          # absolute tolerance on the total squared shift (see `tolerance`)
     data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point, computed once when None
     assign=None,           # the assignment step, centroids → (labels, squared distances); `make_assigner`'s when None
+    spherical:bool=False,  # rows are unit vectors and so is every centroid: cosine K-Means
 ):
     "Run Lloyd's algorithm, yielding a `LloydStep` after each iteration until it converges or reaches `max_iter`."
-    k, on_cpu = centroids.shape[0], data.device.type == 'cpu'
+    k, on_cpu = centroids.shape[0], _host_reads_free(data.device)
     if assign is None: assign = make_assigner(data, k, data_sqnorm)
     carry_sums = on_cpu and data.shape[0] >= _CARRY_SUMS_MIN_POINTS
     previous = sums = relocated_at = None
@@ -100,6 +114,7 @@ def lloyd_iterations(
             peak = counts.clone()  # `move_points` updates `counts` in place
         kept_sums, kept_counts = relocate_empty_clusters(sums, counts, labels, data, distances, weights)
         new = centroids_from_sums(kept_sums, kept_counts, data, distances, previous=centroids)
+        if spherical: new = _unit_means(new, centroids)
         relocated = kept_sums is not sums
         if not carry_sums or relocated: sums = None  # a relocated point's row left its label's sum: sum afresh
         shift, inertia = ((new - centroids) ** 2).sum(), None
@@ -139,10 +154,11 @@ def lloyd(
     data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point
     callback=None,         # called with each `LloydStep`
     bounds:bool|None=None, # use the bounds (see `make_assigner`)
+    spherical:bool=False,  # unit rows and unit centroids (cosine K-Means)
 ) -> tuple[torch.Tensor, torch.Tensor, float, int, str|None]: # (centroids, labels, inertia, iterations, why it stopped)
     "One K-Means run from `centroids` to convergence."
     assign = make_assigner(data, centroids.shape[0], data_sqnorm, bounds)
-    for step in lloyd_iterations(data, centroids, weights, max_iter, tol, data_sqnorm, assign):
+    for step in lloyd_iterations(data, centroids, weights, max_iter, tol, data_sqnorm, assign, spherical):
         if callback is not None: callback(step)
     centroids, labels = step.centroids, step.labels
     if step.converged != 'labels' or step.shift > 0: labels = assign(centroids)[0]  # the bounds make this pass cheap too
@@ -158,12 +174,13 @@ def best_of_runs(
     data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point, computed once when None
     callback=None,         # called with (run number, `LloydStep`) for every iteration of every run
     bounds:bool|None=None, # use the bounds (see `make_assigner`)
+    spherical:bool=False,  # unit rows and unit centroids (cosine K-Means)
 ) -> tuple[torch.Tensor, torch.Tensor, float, int, str|None]: # `lloyd`'s result for the run of lowest inertia
     "Run Lloyd's loop from each start and keep the run of lowest inertia."
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
     best = None
     for run, start in enumerate(starts):
         report = None if callback is None else functools.partial(callback, run)
-        result = lloyd(data, start, weights, max_iter, tol, data_sqnorm, report, bounds)
+        result = lloyd(data, start, weights, max_iter, tol, data_sqnorm, report, bounds, spherical)
         if best is None or result[2] < best[2]: best = result
     return best

@@ -4,6 +4,7 @@
 from __future__ import annotations
 import functools
 import torch
+from .distance import expansion_error
 
 # %% auto #0
 __all__ = ['cluster_sums', 'relocate_empty_clusters', 'centroids_from_sums', 'update_centroids', 'move_points']
@@ -43,7 +44,9 @@ def relocate_empty_clusters(
     farthest = torch.topk(distances, min(k, n)).indices
     rank = (torch.cumsum(empty, 0) - 1).clamp_(0, farthest.shape[0] - 1)  # the i-th empty cluster takes the i-th farthest point
     taken = farthest[rank]
-    empty = empty & (distances[taken] > 0)  # a point already on its centroid gains nothing by founding a cluster: relocation cannot cycle
+    own = sums[assignments[taken]] / counts[assignments[taken]].clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
+    rounding = expansion_error((data[taken] ** 2).sum(1), (own ** 2).sum(1), data.shape[1], data.dtype)
+    empty = empty & (distances[taken] > rounding)  # a point on its centroid (up to rounding) gains nothing by founding a cluster: no cycles
     w_taken = torch.ones_like(counts) if weights is None else weights[taken].to(counts.dtype)
     moved = torch.where(empty, w_taken, 0)
     sums = sums.index_add(0, assignments[taken], data[taken] * -moved[:, None])

@@ -148,3 +148,33 @@ def test_integer_weights_are_repeats(p, draw):
     assume(weighted is not None and repeated is not None)
     scale = 1 + np.abs(p['X']).max()
     np.testing.assert_allclose(weighted.cluster_centers_, repeated.cluster_centers_, rtol=0, atol=1e-9 * scale)
+
+@checked
+@given(problems(weighted=False), st.integers(0, 2**32 - 1), st.integers(1, 5))
+def test_hand_set_centres_are_used(p, seed, k):
+    "Centres set by hand, on a fitted or an unfitted model, are the centres `predict`, `transform` and `score` use."
+    C = np.random.default_rng(seed).normal(size=(k, p['X'].shape[1])) * (1 + np.abs(p['X']).max())
+    scale = 1 + max(np.abs(p['X']).max(), np.abs(C).max()) ** 2 * p['X'].shape[1]
+    for m in (KMeans(k), fit({**p, 'k': min(k, len(p['X']))})):
+        m.cluster_centers_, m.n_features_in_ = C, C.shape[1]
+        D = sq_distances(p['X'], C)
+        labels = np.asarray(m.predict(p['X']))
+        assert (D[np.arange(len(labels)), labels] <= D.min(1) + 1e-9 * scale).all()
+        np.testing.assert_allclose(np.asarray(m.transform(p['X'])) ** 2, D, rtol=1e-6, atol=1e-9 * scale)
+        assert abs(-m.score(p['X']) - D.min(1).sum()) <= 1e-6 * (1 + D.min(1).sum()) + 1e-9 * scale * len(labels)
+
+@checked
+@given(problems(weighted=True), st.sampled_from([(np.float32, 1e30), (np.float64, 1e290)]))
+def test_huge_weights_change_nothing(p, case):
+    "Multiplying every weight by a constant near the top of the dtype's range gives the same labels and centres, and the inertia times that constant."
+    dtype, big = case
+    X = p['X'].astype(dtype)
+    assume(np.isfinite(X).all())
+    small = fit({**p, 'X': X})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        large = KMeans(p['k'], init=p['init'], random_state=p['seed']).fit(X, sample_weight=(p['weights'] * big).astype(dtype))
+    np.testing.assert_array_equal(small.labels_, large.labels_)
+    np.testing.assert_allclose(small.cluster_centers_, large.cluster_centers_, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-4 * (1 + np.abs(X).max()))
+    assert math.isclose(large.inertia_ / big, small.inertia_, rel_tol=1e-4, abs_tol=1e-6 * (1 + np.abs(X).max()) ** 2)

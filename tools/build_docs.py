@@ -10,13 +10,18 @@ What it does, step by step:
    it calls Quarto. One processor is replaced: to fill in the `show_doc` signatures nbdev runs exported cells,
    import cells and `show_doc` cells; here a cell runs only if it is exported, is nothing but imports, or is
    nothing but `show_doc` calls. Every other cell keeps the output saved in the notebook and is never run.
+   `show_doc` itself renders with `apidoc.ApiEntry` (tools/apidoc.py): `class KMeans(...)`, the annotations as
+   written, a table of parameters from the docments, dunder names intact, scikit-learn's plumbing left out.
    Backtick names such as `KMeans` become links to their API entry, relative to the site.
-2. **Stage** the processed notebooks in `build/docs_src/`, each named by its `output-file` (`00_data.ipynb`
-   becomes `data.ipynb`, so the page is `data.html`, as on the Quarto-built site), with `_quarto.yml`,
-   `nbdev.yml`, `styles.css` and any other files of `nbs/`, and a `sidebar.yml` that lists every notebook in
-   file-name order (index first): a new notebook appears in the sidebar with no further edit.
+2. **Stage** the processed notebooks in `build/docs_src/`, each named by its page (`nbpages.html_name`:
+   `00_data.ipynb` becomes `data.ipynb`, so the page is `data.html`, as on the Quarto-built site), with
+   `_quarto.yml`, `nbdev.yml`, `styles.css`, the favicon and any other files of `nbs/`, and a `sidebar.yml` from
+   `nbpages.sidebar`: Home, then the lessons numbered and grouped as "Building it" and "Using it". A new notebook
+   appears in the sidebar, numbered, with no further edit.
 3. **Render** with smalldocs (pure Python; reads Quarto's `_quarto.yml`): navbar, sidebar, table of contents,
-   highlighted code, pictures, search. Links between pages are relative, so the site works from any base URL.
+   highlighted code, pictures (alt text from each cell's `#| fig-alt:`), previous/next links, search. The search
+   index holds prose only (no code, tables or `source` links). Links between pages are relative, so the site works
+   from any base URL.
 4. **Check** every `href` and `src` of every page: a local target must exist, an anchor must exist on its page,
    nothing may point at `/` or at the documentation host (links must stay relative), and no page may load a
    picture, script or stylesheet from another host. Any failure fails the build.
@@ -25,6 +30,7 @@ What it does, step by step:
 import argparse
 import ast
 import functools
+import html
 import html.parser
 import json
 import multiprocessing
@@ -38,6 +44,10 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import apidoc  # noqa: E402  the API entries (`show_doc`) as Python reads them
+import nbpages  # noqa: E402  notebook names, front matter, order and groups, shared with the README and the tests
 
 ROOT = Path(__file__).resolve().parents[1]
 # Keys of a page's front matter that only Quarto reads; the staged file name already carries `output-file`.
@@ -102,42 +112,34 @@ def _processors():
 
 def front_matter(nb) -> dict:  # the YAML front matter of a notebook's first cell, raw or Markdown
     "Read the front matter that Quarto reads: a `---` YAML block in the first cell."
-    if not nb.cells:
-        return {}
-    src = nb.cells[0].source or ""
-    src = "".join(src) if isinstance(src, list) else src
-    m = re.match(r"^\s*---\s*\n(.*?)\n---\s*$", src, re.S)
-    try:
-        fm = yaml.safe_load(m.group(1)) if m else None
-    except yaml.YAMLError:
-        return {}
-    return fm if isinstance(fm, dict) else {}
+    return nbpages.split_front_matter(nb.cells[0].source, yaml_only=True)[0] if nb.cells else {}
 
 
 def process_notebook(args: tuple[str, str]) -> tuple[str, str, str]:  # (source, staged path, a note or "")
     "Process one notebook for the docs and write it to the stage, named by its `output-file`."
     src, stage = Path(args[0]), Path(args[1])
     from fastcore.nbio import read_nb, write_nb
-    from nbdev.config import get_config, nbpath2html
+    from nbdev.config import get_config
     from nbdev.process import NBProcessor
 
     os.environ["IN_TEST"] = "1"
+    apidoc.use()  # `show_doc` writes classes as classes, the annotations as written, and a table of parameters
     cfg = get_config()
     nb = read_nb(src)
     NBProcessor(nb=nb, procs=_processors(), rm_directives="quarto").process()
     fm = {**front_matter(nb), **(getattr(nb, "frontmatter_", {}) or {})}
     rel = src.relative_to(cfg.nbs_path)
     note = ""
-    out_name = fm.get("output-file")
-    if not out_name:  # nbdev's links use the name without its number; Quarto would keep the number: say so
-        out_name = nbpath2html(rel).name
+    out_name = nbpages.html_name(rel, fm)
+    if not fm.get("output-file"):  # nbdev's links use the name without its number; Quarto would keep the number: say so
         if out_name != rel.with_suffix(".html").name:
             note = f"{rel} has no output-file in its front matter: nbdev links to {out_name}, Quarto would write {rel.stem}.html"
     dest = stage / rel.parent / (Path(out_name).stem + ".ipynb")
     first = nb.cells[0] if nb.cells else None
     if first is not None and front_matter(nb):  # the staged name carries output-file: drop it from the front matter
-        keep = {k: v for k, v in front_matter(nb).items() if k not in QUARTO_ONLY_FRONT_MATTER}
-        first.source = "---\n" + yaml.safe_dump(keep, sort_keys=False, allow_unicode=True) + "---\n"
+        fm0, rest = nbpages.split_front_matter(first.source, yaml_only=True)
+        keep = {k: v for k, v in fm0.items() if k not in QUARTO_ONLY_FRONT_MATTER}
+        first.source = "---\n" + yaml.safe_dump(keep, sort_keys=False, allow_unicode=True) + "---\n" + rest
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_nb(nb, dest)
     return str(src), str(dest), note
@@ -275,16 +277,8 @@ def link_staged(staged: list[Path], stage: Path, cfg) -> None:
 
 
 def notebooks(nbs: Path) -> list[Path]:  # every notebook of the docs, in sidebar order
-    "List the notebooks as nbdev does (no `_` or `.` files or folders), index first, then by path."
-    from nbdev.doclinks import nbglob
-
-    files = [Path(f) for f in nbglob(nbs, func=os.path.join, skip_folder_re=r"(?:^[_.]|^www\$)")]
-
-    def key(p: Path):
-        r = p.relative_to(nbs)
-        return (r.parent.parts, 0 if r.stem == "index" or re.sub(r"^\d+_", "", r.stem) == "index" else 1, r.name)
-
-    return sorted(files, key=key)
+    "List the notebooks that are pages (no `_` or `.` files or folders), index first, then by file name."
+    return nbpages.notebooks(nbs)
 
 
 def copy_other_files(nbs: Path, stage: Path) -> None:
@@ -301,55 +295,51 @@ def copy_other_files(nbs: Path, stage: Path) -> None:
             shutil.copy2(d / f, to)
 
 
-def write_sidebar(stage: Path, staged: list[Path]) -> None:
-    "Write `sidebar.yml`: every page in notebook order, a section for each sub-folder, as `nbdev_sidebar` does."
-    contents: list = []
-    sections: dict[tuple, list] = {(): contents}
-    for p in staged:
-        r = PurePosixPath(p.relative_to(stage).as_posix())
-        parent = ()
-        for part in r.parent.parts:
-            key = (*parent, part)
-            if key not in sections:
-                sec = {"section": re.sub(r"^\d+_", "", part), "contents": []}
-                sections[parent].append(sec)
-                sections[key] = sec["contents"]
-            parent = key
-        sections[parent].append(str(r))
-    (stage / "sidebar.yml").write_text(yaml.safe_dump({"website": {"sidebar": {"contents": contents}}}, sort_keys=False))
+def write_sidebar(stage: Path, nbs: Path) -> None:
+    """Write `sidebar.yml`: Home, then the lessons numbered and grouped as "Building it" and "Using it", as
+    `nbpages.sidebar` lays them out; a new notebook appears in the sidebar with no further edit."""
+    contents = nbpages.sidebar(nbpages.pages(nbs), href=lambda p: PurePosixPath(p.html).with_suffix(".ipynb").as_posix())
+    (stage / "sidebar.yml").write_text(yaml.safe_dump({"website": {"sidebar": {"contents": contents}}}, sort_keys=False,
+                                                       allow_unicode=True))
 
 
 # ----------------------------------------------------------------------------------------------- rendering
 
-# smalldocs puts a `show_doc` signature inside its cell's output, whose <pre> has no padding, and nbdev's
-# styles.css draws a line left of printed output with none either: give both room. Quarto's theme does this itself.
-EXTRA_CSS_NAME = "smalldocs-extra.css"
-EXTRA_CSS = """\
-.cell-output-markdown div.sourceCode pre { padding: .75rem 1rem; }
-.cell-output > pre, .cell-output-stdout > pre { padding-left: .75rem; }
-.sidebar-item .menu-text { overflow-wrap: anywhere; }
-@media (max-width: 576px) { pre, pre code { font-size: .8rem; } }
-"""
+_SOURCE_LINK = re.compile(r"^\[source\]\([^)]*\)(\{[^}]*\})?$")  # the link beside each API entry's heading
 
 
-def add_extra_css(stage: Path) -> None:
-    "Add the stylesheet above to the staged `_quarto.yml`, after the project's own `css`."
-    (stage / EXTRA_CSS_NAME).write_text(EXTRA_CSS)
-    qy = stage / "_quarto.yml"
-    cfg = yaml.safe_load(qy.read_text()) or {}
-    html = cfg.setdefault("format", {}).setdefault("html", {}) if isinstance(cfg.get("format", {}), dict) else None
-    if html is None or not isinstance(html, dict):
-        return
-    css = html.get("css") or []
-    html["css"] = [*(css if isinstance(css, list) else [css]), EXTRA_CSS_NAME]
-    qy.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+def prose_only(rule):
+    """Wrap smalldocs' rule that collects each section's text for `search.json`, so that it reads prose only: no code
+    blocks (the code, its tests, printed output), no tables (an API entry's parameters) and no `source` links,
+    which made most snippets code."""
 
+    def search_text(self, state):
+        tokens, kept, depth = state.tokens, [], 0
+        for t in tokens:
+            depth += (t.type == "table_open") - (t.type == "table_close")
+            if depth or t.type in ("fence", "code_block", "table_close"):
+                continue
+            if t.type == "inline" and _SOURCE_LINK.match(t.content.strip()):
+                continue
+            kept.append(t)
+        state.tokens = kept
+        try:
+            rule(self, state)
+        finally:
+            state.tokens = tokens
+
+    search_text.prose_only = True
+    return search_text
 
 
 def render(stage: Path, out: Path, renames: dict[str, str]):
     "Render the staged project with smalldocs into `out`; notebook names in links are mapped to the staged ones."
+    from smalldocs import markdown as sd_markdown
     from smalldocs.config import load
     from smalldocs.site import Site
+
+    if not getattr(sd_markdown.Rules.search_text, "prose_only", False):
+        sd_markdown.Rules.search_text = prose_only(sd_markdown.Rules.search_text)
 
     class NbdevSite(Site):
         "A smalldocs site whose pages are named by nbdev's `output-file`."
@@ -368,6 +358,56 @@ def render(stage: Path, out: Path, renames: dict[str, str]):
     site.out = out
     site.build()
     return site
+
+
+# ----------------------------------------------------------------------------------------------- code lines
+
+_PRE_CODE = re.compile(r"(<pre\b[^>]*>\s*<code\b[^>]*>)(.*?)(</code>\s*</pre>)", re.S)
+_TAG = re.compile(r"(<[^>]+>)")
+
+
+def hang_lines(code: str) -> str:  # the inside of a <code>, each line in a <span class="cl"> that knows its indent
+    """Put each line of a code block in a span of its own, closing and reopening the highlighter's spans at the
+    line's ends, with its indentation in `--i`: styles.css makes a line that wraps at the column's edge continue
+    four characters right of where the line starts (a hanging indent), as Quarto's wrapped code does."""
+    lines, cur, stack = [], [], []
+    for part in _TAG.split(code):
+        if not part:
+            continue
+        if part.startswith("<"):
+            if part.startswith("</"):
+                if stack:
+                    stack.pop()
+            elif not part.endswith("/>"):
+                stack.append(part)
+            cur.append(part)
+            continue
+        pieces = part.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                cur.append("</span>" * len(stack))
+                lines.append("".join(cur))
+                cur = list(stack)
+            cur.append(piece)
+    lines.append("".join(cur))
+    out = []
+    for line in lines:
+        text = html.unescape(_TAG.sub("", line))
+        indent = len(text) - len(text.lstrip(" "))
+        out.append(f'<span class="cl" style="--i:{indent}">{line}</span>')
+    return "\n".join(out)
+
+
+def hang_code(out: Path) -> int:  # how many code blocks were changed
+    "Give every code and output block of every page its lines as spans, for the hanging indent of wrapped lines."
+    n = 0
+    for f in sorted(out.rglob("*.html")):
+        page = f.read_text(encoding="utf-8")
+        new, k = _PRE_CODE.subn(lambda m: m.group(1) + hang_lines(m.group(2)) + m.group(3), page)
+        if k:
+            f.write_text(new, encoding="utf-8")
+            n += k
+    return n
 
 
 # ----------------------------------------------------------------------------------------------- link check
@@ -514,9 +554,10 @@ def build(out: Path, stage: Path, workers: int, quiet: bool = False) -> int:  # 
         code = [c for c in cells if c.get("cell_type") == "code"]
         if len(code) > 3 and not any(c.get("outputs") for c in code):
             say(f"note: {Path(src).relative_to(nbs)} has no saved outputs: its page shows code without results or pictures")
+        if bare := nbpages.pictures_without_alt({"cells": cells}):
+            say(f"note: {Path(src).relative_to(nbs)}: {bare} picture(s) from cells without `#| fig-alt:`, shown with no alt text")
     link_staged(staged, stage, cfg)
-    write_sidebar(stage, staged)
-    add_extra_css(stage)
+    write_sidebar(stage, nbs)
     t1 = time.perf_counter()
     say(f"processed {len(results)} notebooks in {t1 - t0:.1f}s ({workers} workers): "
         + ", ".join(f"{Path(s).name}→{Path(d).stem}.html" for s, d, _ in results))
@@ -524,6 +565,7 @@ def build(out: Path, stage: Path, workers: int, quiet: bool = False) -> int:  # 
     # 2. render
     site = render(stage, out, renames)
     (out / ".nojekyll").touch()
+    hang_code(out)
     for d in offline_css(out):
         say(f"offline: removed {d}")
     t2 = time.perf_counter()

@@ -19,6 +19,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import nbpages  # noqa: E402  notebook names, front matter and directives, shared with the docs builder and the tests
+
 ROOT = Path(__file__).resolve().parents[1]
 PICTURES = "readme_files"  # beside README.md; committed with it
 HIDE = {"export", "exports", "exporti", "hide", "default_exp"}  # cells a README reader does not type
@@ -41,19 +44,7 @@ def config() -> dict:  # `site` (the published docs URL, ending in /), `nb` (the
     return {"site": site.rstrip("/") + "/" if site else "", "nb": nbs / nbdev.get("readme_nb", "index.ipynb")}
 
 
-def text(v) -> str:  # a notebook string, which may be stored as a list of lines
-    return "".join(v) if isinstance(v, list) else (v or "")
-
-
-def directives(src: str) -> tuple[dict, str]:  # the `#|` options of a code cell, and its code without them
-    "Split a code cell into its `#| key: value` lines (as a dict) and the code."
-    lines, opts = src.split("\n"), {}
-    while lines and lines[0].startswith("#|"):
-        k, _, v = lines.pop(0)[2:].strip().partition(":")
-        k = k.strip().split()[0] if k.strip() else ""
-        if k:
-            opts[k] = v.strip() if _ else ""
-    return opts, "\n".join(lines).strip("\n")
+text, directives = nbpages.text, nbpages.directives  # a notebook string; a code cell's `#|` options and its code
 
 
 def hidden(opts: dict) -> bool:  # whether the README leaves the cell out
@@ -62,16 +53,13 @@ def hidden(opts: dict) -> bool:  # whether the README leaves the cell out
 
 def front_matter(md: str) -> str:  # the first cell, as Markdown: YAML front matter becomes a title and a quote
     "Turn Quarto front matter (`---` title / description) into the `# title` and `> description` nbdev writes."
-    import yaml
-
-    m = re.match(r"^\s*---\s*\n(.*?)\n---\s*\n?(.*)$", md, re.S)
-    if not m:
+    fm, rest = nbpages.split_front_matter(md, yaml_only=True)
+    if not fm:
         return md
-    fm = yaml.safe_load(m.group(1)) or {}
     head = [f"# {fm['title']}"] if fm.get("title") else []
     if fm.get("description"):
         head.append(f"> {fm['description']}")
-    return "\n\n".join(head + ([m.group(2).strip()] if m.group(2).strip() else []))
+    return "\n\n".join(head + ([rest.strip()] if rest.strip() else []))
 
 
 def absolute_links(md: str, site: str) -> str:  # the Markdown, with links to the site's pages made absolute
@@ -85,7 +73,7 @@ def absolute_links(md: str, site: str) -> str:  # the Markdown, with links to th
             return m.group(0)
         path, sep, frag = url.partition("#")
         if path.endswith(".ipynb"):
-            path = re.sub(r"^\d+[a-zA-Z0-9]*_", "", Path(path).name.lower())[: -len(".ipynb")] + ".html"
+            path = nbpages.html_name(path)
         if not path.endswith((".html", "/")):
             return m.group(0)  # a file of the repository, such as LICENSE: relative on GitHub too
         return f"{m.group(1)}({site}{path}{sep}{frag})"
@@ -144,13 +132,31 @@ def render(nb: dict, site: str, stem: str = "index") -> tuple[str, dict[str, byt
     return "\n\n".join(p for p in parts if p.strip()) + "\n", pictures
 
 
+def lesson_list_problems(nb: dict, nbs: Path) -> list[str]:  # one line for each way the lists disagree
+    """Compare the home page's numbered list of lessons, under "Building it:" and "Using it:", with the sidebar's
+    (`nbpages.pages`): the same pages, in the same order, with the same numbers and groups."""
+    listed = nbpages.readme_lessons(nb)
+    if not listed:
+        return []  # a home page without a list of lessons: nothing to compare
+    want = [(p.group, p.number, p.html) for p in nbpages.pages(nbs) if p.number]
+    if listed == want:
+        return []
+    fmt = lambda t: f"{t[1]}. {t[2]} ({t[0]})"  # noqa: E731
+    return ["the home page lists the lessons as the sidebar does not (number, page, group):", *difflib.unified_diff(
+        [fmt(t) for t in want], [fmt(t) for t in listed], "sidebar (tools/nbpages.py)", "nbs/index.ipynb", lineterm="", n=0)]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if README.md is out of date")
     p.add_argument("--output", type=Path, default=ROOT / "README.md", help="the README to write or check")
     a = p.parse_args(argv)
     cfg = config()
-    readme, pictures = render(json.loads(cfg["nb"].read_text(encoding="utf-8")), cfg["site"], cfg["nb"].stem)
+    nb = json.loads(cfg["nb"].read_text(encoding="utf-8"))
+    readme, pictures = render(nb, cfg["site"], cfg["nb"].stem)
+    lessons = lesson_list_problems(nb, cfg["nb"].parent)
+    for line in lessons:
+        print(line, file=sys.stderr)
     target = a.output.resolve()
     base = target.parent
     old = target.read_text(encoding="utf-8") if target.exists() else ""
@@ -158,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     stale = sorted(set(existing) - set(pictures))
     changed = sorted(n for n, b in pictures.items() if n not in existing or existing[n].read_bytes() != b)
     if a.check:
-        ok = old == readme and not stale and not changed
-        if not ok:
+        ok = old == readme and not stale and not changed and not lessons
+        if not (old == readme and not stale and not changed):
             rel = cfg["nb"].relative_to(ROOT)
             print(f"{target.name} is out of date with {rel}: run `python tools/make_readme.py` and commit the result.", file=sys.stderr)
             sys.stderr.writelines(difflib.unified_diff(old.splitlines(True), readme.splitlines(True), "README.md", f"from {rel}"))

@@ -81,6 +81,7 @@ class Visit:
     base: str
     blocked: list[str] = field(default_factory=list)  # requests to anywhere but the site, which were refused
     errors: list[str] = field(default_factory=list)  # uncaught exceptions and console errors
+    failed: list[str] = field(default_factory=list)  # requests to the site that got an error status, such as a 404
 
     def open(self, path: str = ""):
         "Load a page of the site (its pictures are in the page, its scripts and styles local); return the response."
@@ -124,6 +125,7 @@ def visit(contexts, base_url):
         v.page.route("**/*", route)
         v.page.on("pageerror", lambda e: v.errors.append(f"exception: {e}"))
         v.page.on("console", lambda m: m.type == "error" and v.errors.append(f"console: {m.text}"))
+        v.page.on("response", lambda r: r.status >= 400 and v.failed.append(f"{r.status} {r.url}"))
         return v
 
     yield make
