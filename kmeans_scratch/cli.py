@@ -326,7 +326,8 @@ def fit_file(
         if n < 3: raise _problem(path, f"has {n} row(s); choosing k needs at least 3")
         ks = range(2, min(max_k, n - 1) + 1)
     elif k > n: raise _problem(path, f"has {n:,} row(s), fewer than the {k} clusters asked for")
-    data = torch.from_numpy(np.array(X, dtype=np.float32 if X.dtype == np.float32 else np.float64))  # reads a memory-mapped array in
+    if out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")  # before a long fit
+    data = torch.from_numpy(np.require(X, np.float32 if X.dtype == np.float32 else np.float64, ['C', 'W']))  # copies a memory-mapped array into memory
     scaler = Standardizer().fit(data) if scale else None
     space = scaler.transform(data) if scale else data  # the space the clusters are found in
     if metric == 'cosine':  # spherical k-means sees only directions: its points are the rows scaled to length 1
