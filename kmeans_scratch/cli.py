@@ -2,19 +2,22 @@
 
 # %% ../nbs/13_cli.ipynb #10b185cf
 from __future__ import annotations
-import argparse, sys, time
+import argparse, csv, sys, time, warnings
 from pathlib import Path
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 from . import __version__
-from .data import generate_data
+from .data import generate_data, plot_data
 from .init import INIT_METHODS, initialize_centroids
 from .estimator import KMeans
 from .visualize import fit_history, plot_fit, plot_history, animate_history
 from .choosing_k import scan_k, plot_elbow
+from .scaling import Standardizer
 
 # %% auto #0
-__all__ = ['demo', 'main']
+__all__ = ['READERS', 'demo', 'InputError', 'read_csv', 'read_npy', 'read_parquet', 'read_table', 'principal_axes',
+           'plot_file_fit', 'metric_params', 'fit_file', 'main']
 
 # %% ../nbs/13_cli.ipynb #ff18b518
 def _save(fig:Figure, path:Path, dpi:int=100) -> Path:
@@ -74,7 +77,321 @@ def _demo(out, k, seed, init, n_init, n_samples, verbose, print_fn) -> dict:
                 elbow_k=scan.elbow_k, best_silhouette_k=scan.best_silhouette_k,
                 files=dict(fit=fit_png, gif=gif, iterations=grid_png, elbow=elbow_png))
 
+# %% ../nbs/13_cli.ipynb #b7c74d6b
+class InputError(ValueError):
+    "A problem with the input file or the options, reported in one line that names the file."
+
+def _problem(path, msg:str) -> InputError:
+    "An `InputError` naming the file `path` and the problem `msg`."
+    return InputError(f"{path}: {msg}")
+
+def _select(path, names:list[str], columns:list[str]|None) -> list[int]:
+    "Indices of the chosen `columns` among `names` (all when None), with an error naming any that are missing."
+    if columns is None: return list(range(len(names)))
+    missing = [c for c in columns if c not in names]
+    if missing:
+        shown = ', '.join(names[:12]) + (', ...' if len(names) > 12 else '')
+        raise _problem(path, f"no column named {', '.join(map(repr, missing))}; its columns are {shown}")
+    twice = [c for c in columns if names.count(c) > 1]
+    if twice: raise _problem(path, f"column {twice[0]!r} appears {names.count(twice[0])} times in the header")
+    return [names.index(c) for c in columns]
+
+# %% ../nbs/13_cli.ipynb #03c99b13
+def _check_shape(path, names:list[str]):
+    "Raise an `InputError` at the first row whose number of fields differs from the header's, read with the `csv` module."
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        rows = csv.reader(f)
+        next(rows)
+        for row in rows:
+            if row and len(row) != len(names):  # blank lines are skipped, as numpy skips them
+                raise _problem(path, f"ragged rows: line {rows.line_num} has {len(row)} fields, the header has {len(names)}")
+
+def _first_bad_field(path, idx:list[int], names:list[str]) -> str:
+    "The first field among columns `idx` that is not a number, found with the `csv` module for the error message."
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        rows = csv.reader(f)
+        next(rows)
+        for row in rows:
+            if not row: continue
+            for i in idx:
+                try: float(row[i])
+                except ValueError: return f"column {names[i]!r} is not numeric: line {rows.line_num} has " + (repr(row[i]) if row[i].strip() else "an empty field")
+    return "could not parse the numbers"
+
+def read_csv(
+    path:str|Path,         # a CSV file with a header row of column names
+    columns:list[str]|None=None, # names of the columns to read; all when None
+) -> tuple[np.ndarray, list[str]]: # (the numbers, float64 rows×columns; the column names)
+    "Read the numeric columns of a CSV file whose first row names them, with errors that name the file and the line."
+    try:
+        with open(path, newline='', encoding='utf-8-sig') as f: names = next(csv.reader(f), None)
+        if names is None: raise _problem(path, "is empty")
+        names = [n.strip() for n in names]
+        if not any(names): raise _problem(path, "its first line is blank; it should be the header row of column names")
+        idx = _select(path, names, columns)
+        every = idx == list(range(len(names)))
+        if not every: _check_shape(path, names)  # numpy checks the shape only when it reads every column
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', UserWarning)  # "input contained no data": reported below
+                X = np.loadtxt(path, delimiter=',', skiprows=1, usecols=None if every else idx, ndmin=2, dtype=np.float64, quotechar='"', encoding='utf-8-sig')
+        except ValueError:
+            _check_shape(path, names)
+            raise _problem(path, _first_bad_field(path, idx, names)) from None
+    except UnicodeDecodeError: raise _problem(path, "is not a text CSV file (it is not UTF-8)") from None
+    except csv.Error as e: raise _problem(path, f"is not a valid CSV file ({e})") from None
+    if len(X) == 0: raise _problem(path, "has a header row but no data rows")
+    return X, [names[i] for i in idx]
+
+# %% ../nbs/13_cli.ipynb #c490b6b4
+def read_npy(
+    path:str|Path,         # a `.npy` file holding a 1-D or 2-D numeric array
+    columns:list[str]|None=None, # columns to read, by name (x0, x1, ...) or number (0, 1, ...); all when None
+) -> tuple[np.ndarray, list[str]]: # (the array, memory-mapped when all its columns are read; the names x0, x1, ...)
+    "Open a `.npy` array without reading it into memory (`mmap_mode='r'`), with errors that name the file."
+    with open(path, 'rb') as f:
+        if f.read(6) != b'\x93NUMPY': raise _problem(path, "is not a .npy file (it does not start as one)")
+    try: X = np.load(path, mmap_mode='r', allow_pickle=False)
+    except ValueError as e: raise _problem(path, "holds Python objects, not numbers" if 'object' in str(e) else f"is not a valid .npy file ({e})") from None
+    except EOFError: raise _problem(path, "is not a valid .npy file (it is cut short)") from None
+    if X.dtype.names is not None: raise _problem(path, f"holds a structured array ({', '.join(X.dtype.names)}): save a plain 2-D array")
+    if X.dtype.kind not in 'biuf': raise _problem(path, f"is not numeric: its dtype is {X.dtype}")
+    if X.ndim == 1: X = X.reshape(-1, 1)
+    if X.ndim != 2: raise _problem(path, f"holds a {X.ndim}-D array of shape {X.shape}; expected rows×columns")
+    if X.size == 0: raise _problem(path, f"is empty: its array has shape {X.shape}")
+    names = [f'x{i}' for i in range(X.shape[1])]
+    if columns is not None: columns = [f'x{c}' if c.isdigit() else c for c in columns]
+    idx = _select(path, names, columns)
+    return (X if idx == list(range(X.shape[1])) else X[:, idx]), [names[i] for i in idx]
+
+# %% ../nbs/13_cli.ipynb #faad4aab
+def _parquet_columns(path, columns:list[str]|None) -> tuple[list[np.ndarray], list[str], list[str]]:
+    "Columns of a Parquet file as numpy arrays, with their names and dtypes: with pyarrow if installed, else pandas."
+    try: import pyarrow.parquet as pq
+    except ImportError: pq = None
+    if pq is not None:
+        names = pq.read_schema(path).names
+        idx = _select(path, names, columns)
+        table = pq.read_table(path, columns=[names[i] for i in idx])
+        return [c.to_numpy(zero_copy_only=False) for c in table.columns], table.column_names, [str(t) for t in table.schema.types]
+    try: import pandas as pd
+    except ImportError: pd = None
+    if pd is None: raise _problem(path, "reading Parquet files needs pyarrow: pip install pyarrow")
+    try: df = pd.read_parquet(path)  # needs pyarrow or fastparquet, and raises ImportError without them
+    except ImportError: raise _problem(path, "reading Parquet files needs pyarrow: pip install pyarrow") from None
+    names = [str(c) for c in df.columns]
+    idx = _select(path, names, columns)
+    return [df.iloc[:, i].to_numpy() for i in idx], [names[i] for i in idx], [str(df.dtypes.iloc[i]) for i in idx]
+
+def read_parquet(
+    path:str|Path,         # a Parquet file
+    columns:list[str]|None=None, # names of the columns to read; all when None
+) -> tuple[np.ndarray, list[str]]: # (the numbers, float64 rows×columns; the column names)
+    "Read the numeric columns of a Parquet file (pyarrow or pandas must be installed), with errors that name the file."
+    try: cols, names, types = _parquet_columns(path, columns)
+    except InputError: raise
+    except Exception as e: raise _problem(path, f"is not a Parquet file that can be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    for c, name, t in zip(cols, names, types):
+        if c.dtype.kind not in 'biuf': raise _problem(path, f"column {name!r} is not numeric: its type is {t}")
+    if not cols or len(cols[0]) == 0: raise _problem(path, "has no data rows" if cols else "has no columns")
+    return np.stack([c.astype(np.float64) for c in cols], 1), names
+
+# %% ../nbs/13_cli.ipynb #df4440db
+READERS = {'.csv': read_csv, '.npy': read_npy, '.parquet': read_parquet, '.pq': read_parquet}
+
+def read_table(
+    path:str|Path,         # a CSV (with a header row), `.npy` or Parquet file, told apart by the file name's ending
+    columns:list[str]|None=None, # names of the columns to read; all when None
+) -> tuple[np.ndarray, list[str]]: # (the numbers, rows×columns; the column names)
+    "Read a table of numbers from a file, checking that it exists, is not empty, and holds finite numbers, with errors that name the file."
+    path = Path(path)
+    if not path.exists(): raise _problem(path, "no such file")
+    if path.is_dir(): raise _problem(path, "is a folder, not a file")
+    reader = READERS.get(path.suffix.lower())
+    if reader is None: raise _problem(path, f"unknown kind of file {path.suffix or '(no ending)'!r}: expected {', '.join(READERS)}")
+    try:
+        if path.stat().st_size == 0: raise _problem(path, "is empty")
+        X, names = reader(path, columns)
+    except OSError as e: raise _problem(path, e.strerror or str(e)) from None
+    bad = ~np.isfinite(X).all(0)
+    if bad.any():
+        j = int(np.argmax(bad))
+        rows = np.flatnonzero(~np.isfinite(X[:, j]))
+        raise _problem(path, f"column {names[j]!r} has {len(rows):,} missing or infinite value(s), the first in data row {rows[0] + 1}")
+    return X, names
+
+# %% ../nbs/13_cli.ipynb #023e5fcc
+def principal_axes(
+    X:torch.Tensor,        # points (n×d)
+    n:int=2,               # number of axes
+    exact_max_features:int=64, # up to this many columns, an exact SVD; beyond, `torch.pca_lowrank`'s random projections (seeded)
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # (the mean (d,), the axes (n×d, orthonormal rows), the share of the variance along each (n,))
+    "The first `n` principal axes of `X`: the leading right singular vectors of the centred data, each signed so that its largest entry is positive."
+    mean = X.mean(0)
+    centred = X - mean
+    if X.shape[1] <= exact_max_features:
+        _, S, Vh = torch.linalg.svd(centred, full_matrices=False)
+        axes, s = Vh[:n], S[:n]
+    else:
+        with torch.random.fork_rng(devices=[X.device] if X.device.type == 'cuda' else []):  # a fixed seed, the caller's RNG untouched
+            torch.manual_seed(0)
+            _, S, V = torch.pca_lowrank(centred, q=min(X.shape[1], n + 8), center=False, niter=4)
+        axes, s = V[:, :n].T, S[:n]
+    axes = axes * axes.gather(1, axes.abs().argmax(1, keepdim=True)).sign()  # an SVD's signs are arbitrary: fix them
+    return mean, axes, s.square() / centred.square().sum().clamp_min(torch.finfo(X.dtype).tiny)
+
+# %% ../nbs/13_cli.ipynb #9aa09ba5
+def plot_file_fit(
+    X:torch.Tensor,        # the points the model was fitted on (n×d), or a sample of them
+    labels:torch.Tensor,   # the cluster of each point (n,)
+    centres:torch.Tensor,  # the centres (k×d), in the units of `X`
+    names:list[str],       # the column names
+    title:str='',          # title of the picture
+    seed:int=0,            # seed of the sample drawn when there are more than `max_points`
+    max_points:int=20_000, # most points drawn; a random sample of them beyond that
+) -> Figure:
+    "The points coloured by cluster with the centres marked: the two columns when there are two, else the first two principal components."
+    n, d = X.shape
+    if n > max_points:
+        idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_points]
+        X, labels = X[idx], labels[idx]
+    fig = Figure(figsize=(6, 6), layout='constrained')
+    ax = fig.add_subplot()
+    if d == 1:  # one column: the values along x, each cluster on its own row
+        k = len(centres)
+        jitter = 0.15 * torch.randn(len(X), generator=torch.Generator().manual_seed(seed), dtype=X.dtype)
+        pts, ctr = torch.stack([X[:, 0], labels.to(X.dtype) + jitter], 1), torch.stack([centres[:, 0], torch.arange(k, dtype=X.dtype)], 1)
+        xlabel, ylabel = names[0], 'cluster'
+    elif d == 2: pts, ctr, (xlabel, ylabel) = X, centres, names
+    else:
+        mean, axes, share = principal_axes(X)
+        pts, ctr = (X - mean) @ axes.T, (centres - mean) @ axes.T
+        xlabel, ylabel = [f'principal component {i + 1} ({s:.0%} of the variance)' for i, s in enumerate(share.tolist())]
+    plot_data(ctr, pts, ax=ax, labels=labels, s=4 if len(pts) <= 5_000 else 1,
+              title=title + (f'\n({len(pts):,} of {n:,} points drawn, at random)' if n > len(pts) else ''))
+    ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
+    if d == 1: ax.set_yticks(range(len(centres)))
+    return fig
+
+# %% ../nbs/13_cli.ipynb #3d38ed02
+def metric_params(metric:str='euclidean') -> dict:
+    "The `metric` keyword for `KMeans`, or an `InputError` when this version of `KMeans` cannot do `metric`."
+    if 'metric' in KMeans().get_params(): return dict(metric=metric)
+    if metric == 'euclidean': return {}
+    raise InputError(f"--metric {metric} needs a KMeans with a `metric` parameter, and this version of kmeans_scratch has none yet")
+
+def _num(x:float) -> str:
+    "A number for people: six significant digits, in full with thousands separators from 100,000 on."
+    return f'{x:,.0f}' if abs(x) >= 1e5 else f'{x:,.6g}'
+
+def _write_csv(path:Path, header:list[str], rows) -> Path:
+    "Write `rows` (numpy rows) under `header`, numbers to the precision of their dtype."
+    with open(path, 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        fmt = str if rows.dtype == np.float32 else (lambda v: f'{v:.12g}')  # float32's shortest form; float64 to 12 digits, past a fit's precision
+        w.writerows([fmt(v) for v in row] for row in rows)
+    return path
+
+def _write_labels(path:Path, labels:torch.Tensor) -> Path:
+    "Write one label a line under the header `label`."
+    path.write_text('label\n' + '\n'.join(map(str, labels.tolist())) + '\n')
+    return path
+
+# %% ../nbs/13_cli.ipynb #41278d6a
+def fit_file(
+    path:str|Path,         # a CSV (with a header row), `.npy` or Parquet file of numbers
+    k:int|str,             # number of clusters, or 'auto' to choose it by the silhouette
+    out:str|Path,          # folder for labels.csv, centers.csv and fit.png; created if missing
+    columns:list[str]|None=None, # names of the columns to cluster; all when None
+    metric:str='euclidean',# 'euclidean', or 'cosine' when `KMeans` has it
+    init:str='k-means++',  # how `KMeans` chooses its starting centres
+    n_init:int|str='auto', # starts tried, the best kept
+    seed:int=0,            # seed of the fits, of the silhouette's sample and of the picture's sample
+    scale:bool=False,      # standardise each column before clustering; centres are written in the original units
+    max_k:int=10,          # largest k tried when `k='auto'`
+    silhouette_sample:int=5_000, # rows whose silhouette chooses k when `k='auto'`
+    print_fn=print,        # where the summary goes
+    log=None,              # where the progress lines go (a function of one string); none when None
+) -> dict:                 # the model, k, the scan when `k='auto'`, and the paths written
+    "Cluster the rows of a file with `KMeans`; write the label of each row, the centres and a picture of the fit."
+    log = log or (lambda s: None)
+    t_start = time.perf_counter()
+    path, out = Path(path), Path(out)
+    kw = metric_params(metric)
+    log(f"[1/3] reading {path}")
+    X, names = read_table(path, columns)
+    n, d = X.shape
+    if k == 'auto':
+        if n < 3: raise _problem(path, f"has {n} row(s); choosing k needs at least 3")
+        ks = range(2, min(max_k, n - 1) + 1)
+    elif k > n: raise _problem(path, f"has {n:,} row(s), fewer than the {k} clusters asked for")
+    if out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")  # before a long fit
+    data = torch.from_numpy(np.require(X, np.float32 if X.dtype == np.float32 else np.float64, ['C', 'W']))  # copies a memory-mapped array into memory
+    scaler = Standardizer().fit(data) if scale else None
+    space = scaler.transform(data) if scale else data  # the space the clusters are found in
+    if metric == 'cosine':  # spherical k-means sees only directions: its points are the rows scaled to length 1
+        length = space.norm(dim=1, keepdim=True)
+        if (length == 0).any(): raise _problem(path, f"{int((length == 0).sum()):,} row(s) have length 0, which have no direction for --metric cosine")
+        space = space / length
+    what = f"{n:,} rows × {d} column{'s' * (d > 1)}"
+    scan = None
+    try:
+        if k == 'auto':
+            log(f"[2/3] choosing k among {ks.start}..{ks.stop - 1} on {what}")
+            scan = scan_k(space, ks, silhouette_sample_size=silhouette_sample, random_state=seed, init=init, n_init=n_init, **kw)
+            k = scan.best_silhouette_k
+            model = scan.models[k]
+        else:
+            log(f"[2/3] fitting k={k} on {what}")
+            t0 = time.perf_counter()
+            model = KMeans(k, init=init, n_init=n_init, random_state=seed, **kw).fit(space)
+            t_fit = time.perf_counter() - t0
+    except ValueError as e: raise _problem(path, str(e).splitlines()[0]) from None
+
+    print_fn(f"kmeans-scratch {__version__} fit: {path.name}, {what} ({', '.join(names[:8])}{', ...' if d > 8 else ''})"
+             + (", standardised" if scale else ""))
+    if scan is not None:
+        shown = f"a sample of {silhouette_sample:,} rows" if n > silhouette_sample else f"all {n:,} rows"
+        print_fn(f"  choosing k by the silhouette of {shown}:")
+        for kk, inertia, sil, s in zip(scan.ks, scan.inertia, scan.silhouette, scan.seconds):
+            print_fn(f"    k={kk:<3} silhouette {sil:6.3f}   inertia {_num(inertia):>12}   {s * 1e3:6.0f} ms" + ("   <- highest" if kk == k else ""))
+        t_fit = scan.seconds[scan.ks.index(k)]
+    print_fn(f"  k={k} ({metric}, init {init}, n_init {n_init}, seed {seed}): {model.n_iter_} iterations, inertia {_num(model.inertia_)}, {t_fit * 1e3:.0f} ms")
+    sizes = torch.bincount(model.labels_.long(), minlength=k).tolist()
+    print_fn(f"  cluster sizes: {', '.join(f'{s:,}' for s in sizes[:20])}{', ...' if k > 20 else ''}")
+
+    log(f"[3/3] writing {out}")
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise InputError(f"{out}: cannot create the folder ({e.strerror or e})") from None
+    centres = model.cluster_centers_
+    written = scaler.inverse_transform(centres) if scale else centres
+    files = dict(labels=_write_labels(out/'labels.csv', model.labels_), centers=_write_csv(out/'centers.csv', names, written.numpy()))
+    seen = [note for note, done in (('columns standardised', scale), ('rows scaled to length 1', metric == 'cosine')) if done]
+    title = f"{path.name}: KMeans(k={k}), inertia {_num(model.inertia_)}" + (f"\n({', '.join(seen)})" if seen else '')
+    fig = plot_file_fit(space, model.labels_, centres, names, title, seed)  # the points as the model saw them
+    files['fit'] = _save(fig, out/'fit.png')
+    total = time.perf_counter() - t_start
+    print_fn(f"  wrote {files['labels']}, {files['centers']} and {files['fit']} in {total:.1f} s")
+    return dict(model=model, k=k, scan=scan, names=names, n=n, files=files, seconds=total)
+
 # %% ../nbs/13_cli.ipynb #65ffb828
+def _positive_or_auto(name:str):
+    "An argparse type: 'auto' or a whole number of at least 1."
+    def parse(s:str):
+        if s == 'auto': return s
+        try: v = int(s)
+        except ValueError: v = 0
+        if v < 1: raise argparse.ArgumentTypeError(f"{name} must be 'auto' or a whole number of at least 1; got {s!r}")
+        return v
+    return parse
+
+def _column_list(s:str) -> list[str]:
+    "An argparse type: comma-separated column names."
+    names = [c.strip() for c in s.split(',') if c.strip()]
+    if not names: raise argparse.ArgumentTypeError(f"--columns needs at least one column name; got {s!r}")
+    return names
+
 def _parser() -> argparse.ArgumentParser:
     "The command line of `kmeans-scratch`."
     p = argparse.ArgumentParser(prog='kmeans-scratch', description='K-Means from scratch in PyTorch.')
@@ -90,10 +407,24 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--n-init', type=int, default=10, help='starts tried, the best kept (default: %(default)s)')
     d.add_argument('--n-samples', type=int, default=250, help='points per blob (default: %(default)s)')
     d.add_argument('--verbose', action='store_true', help='print every iteration of the fits')
+    f = sub.add_parser('fit', help='cluster the rows of a CSV, .npy or Parquet file',
+                       description='Cluster the rows of FILE (a CSV with a header row, a .npy array, or a Parquet file) and write '
+                                   'labels.csv (the cluster of each row, in order), centers.csv (one row per cluster) and fit.png to --out.')
+    f.add_argument('file', metavar='FILE', help='the data: .csv (first row: column names), .npy or .parquet')
+    f.add_argument('--k', required=True, type=_positive_or_auto('--k'), help="number of clusters, or 'auto' to choose it by the silhouette")
+    f.add_argument('--out', default='kmeans-fit', metavar='DIR', help='folder for the results (default: %(default)s)')
+    f.add_argument('--columns', type=_column_list, metavar='A,B,...', help='the columns to cluster (default: all); for .npy, x0,x1,... or 0,1,...')
+    f.add_argument('--metric', default='euclidean', choices=['euclidean', 'cosine'], help='distance (default: %(default)s)')
+    f.add_argument('--init', default='k-means++', choices=sorted(INIT_METHODS), help='starting centres (default: %(default)s)')
+    f.add_argument('--n-init', default='auto', type=_positive_or_auto('--n-init'), help='starts tried, the best kept (default: %(default)s)')
+    f.add_argument('--seed', type=int, default=0, help='seed of the fits and the samples (default: %(default)s)')
+    f.add_argument('--scale', action='store_true', help='standardise each column first; centres are written in the original units')
+    f.add_argument('--max-k', type=int, default=10, help='largest k tried by --k auto (default: %(default)s)')
+    f.add_argument('--quiet', action='store_true', help='no progress lines on stderr (they are printed only to a terminal anyway)')
     return p
 
 def main(argv:list[str]|None=None) -> int:
-    "Entry point of the `kmeans-scratch` command."
+    "Entry point of the `kmeans-scratch` command: 0 on success, 2 for a bad command line or input file (one line on stderr)."
     p = _parser()
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command is None:
@@ -104,4 +435,16 @@ def main(argv:list[str]|None=None) -> int:
         if not 1 <= args.k <= 6 * args.n_samples: p.error(f"--k must be between 1 and the number of points ({6 * args.n_samples}); got {args.k}")
         if args.n_init < 1: p.error(f"--n-init must be at least 1; got {args.n_init}")
         demo(args.out, k=args.k, seed=args.seed, init=args.init, n_init=args.n_init, n_samples=args.n_samples, verbose=args.verbose)
+    if args.command == 'fit':
+        if args.max_k < 2: p.error(f"--max-k must be at least 2; got {args.max_k}")
+        progress = not args.quiet and sys.stderr.isatty()  # in scripts and captures, stderr carries only the error, if any
+        log = (lambda s: print(f"kmeans-scratch: {s}", file=sys.stderr, flush=True)) if progress else None
+        try: fit_file(args.file, args.k, args.out, columns=args.columns, metric=args.metric, init=args.init, n_init=args.n_init,
+                      seed=args.seed, scale=args.scale, max_k=args.max_k, log=log)
+        except InputError as e:
+            print(f"kmeans-scratch: {e}", file=sys.stderr)
+            return 2
+        except OSError as e:
+            print(f"kmeans-scratch: {e.filename or args.out}: {e.strerror or e}", file=sys.stderr)
+            return 2
     return 0
