@@ -16,7 +16,8 @@ from kmeans_scratch.metrics import silhouette_score, silhouette_samples, adjuste
 from kmeans_scratch.choosing_k import scan_k, plot_elbow
 from kmeans_scratch.scaling import Standardizer, standardize
 from kmeans_scratch.medoids import KMedoids, k_medoids
-__all__ = ['KMeans', 'kmeans_plusplus', 'k_means', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
+from kmeans_scratch.minibatch import MiniBatchKMeans
+__all__ = ['KMeans', 'kmeans_plusplus', 'k_means', 'MiniBatchKMeans', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
            'assign_centroids', 'update_centroids', 'BoundedAssigner', 'lloyd', 'lloyd_iterations', 'LloydStep',
            'plot_fit', 'fit_history', 'plot_history', 'animate_fit', 'history_gif', 'silhouette_score', 'silhouette_samples', 'adjusted_rand_score', 'scan_k',
            'plot_elbow', 'Standardizer', 'standardize', 'KMedoids', 'k_medoids']
@@ -43,7 +44,8 @@ from .metrics import silhouette_score, silhouette_samples, adjusted_rand_score
 from .choosing_k import scan_k, plot_elbow
 from .scaling import Standardizer, standardize
 from .medoids import KMedoids, k_medoids
-__all__ = ['KMeans', 'kmeans_plusplus', 'k_means', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
+from .minibatch import MiniBatchKMeans
+__all__ = ['KMeans', 'kmeans_plusplus', 'k_means', 'MiniBatchKMeans', 'NotFittedError', 'generate_data', 'plot_data', 'calculate_distances', 'initialize_centroids',
            'assign_centroids', 'update_centroids', 'BoundedAssigner', 'lloyd', 'lloyd_iterations', 'LloydStep',
            'plot_fit', 'fit_history', 'plot_history', 'animate_fit', 'history_gif', 'silhouette_score', 'silhouette_samples', 'adjusted_rand_score', 'scan_k',
            'plot_elbow', 'Standardizer', 'standardize', 'KMedoids', 'k_medoids']
