@@ -14,10 +14,10 @@ from .estimator import KMeans
 from .visualize import fit_history, plot_fit, plot_history, animate_history
 from .choosing_k import scan_k, plot_elbow
 from .scaling import Standardizer
+from .tables import InputError, read_table, _problem
 
 # %% auto #0
-__all__ = ['READERS', 'demo', 'InputError', 'read_csv', 'read_npy', 'read_parquet', 'read_table', 'principal_axes',
-           'plot_file_fit', 'metric_params', 'fit_file', 'main']
+__all__ = ['demo', 'principal_axes', 'plot_file_fit', 'metric_params', 'fit_file', 'main']
 
 # %% ../nbs/13_cli.ipynb #ff18b518
 def _save(fig:Figure, path:Path, dpi:int=100) -> Path:
@@ -76,149 +76,6 @@ def _demo(out, k, seed, init, n_init, n_samples, verbose, print_fn) -> dict:
     return dict(k=k, n_iter=model.n_iter_, inertia=model.inertia_, worst_inertia=worst, history=history, fit_seconds=t_fit, seconds=total, frames=len(history),
                 elbow_k=scan.elbow_k, best_silhouette_k=scan.best_silhouette_k,
                 files=dict(fit=fit_png, gif=gif, iterations=grid_png, elbow=elbow_png))
-
-# %% ../nbs/13_cli.ipynb #b7c74d6b
-class InputError(ValueError):
-    "A problem with the input file or the options, reported in one line that names the file."
-
-def _problem(path, msg:str) -> InputError:
-    "An `InputError` naming the file `path` and the problem `msg`."
-    return InputError(f"{path}: {msg}")
-
-def _select(path, names:list[str], columns:list[str]|None) -> list[int]:
-    "Indices of the chosen `columns` among `names` (all when None), with an error naming any that are missing."
-    if columns is None: return list(range(len(names)))
-    missing = [c for c in columns if c not in names]
-    if missing:
-        shown = ', '.join(names[:12]) + (', ...' if len(names) > 12 else '')
-        raise _problem(path, f"no column named {', '.join(map(repr, missing))}; its columns are {shown}")
-    twice = [c for c in columns if names.count(c) > 1]
-    if twice: raise _problem(path, f"column {twice[0]!r} appears {names.count(twice[0])} times in the header")
-    return [names.index(c) for c in columns]
-
-# %% ../nbs/13_cli.ipynb #03c99b13
-def _check_shape(path, names:list[str]):
-    "Raise an `InputError` at the first row whose number of fields differs from the header's, read with the `csv` module."
-    with open(path, newline='', encoding='utf-8-sig') as f:
-        rows = csv.reader(f)
-        next(rows)
-        for row in rows:
-            if row and len(row) != len(names):  # blank lines are skipped, as numpy skips them
-                raise _problem(path, f"ragged rows: line {rows.line_num} has {len(row)} fields, the header has {len(names)}")
-
-def _first_bad_field(path, idx:list[int], names:list[str]) -> str:
-    "The first field among columns `idx` that is not a number, found with the `csv` module for the error message."
-    with open(path, newline='', encoding='utf-8-sig') as f:
-        rows = csv.reader(f)
-        next(rows)
-        for row in rows:
-            if not row: continue
-            for i in idx:
-                try: float(row[i])
-                except ValueError: return f"column {names[i]!r} is not numeric: line {rows.line_num} has " + (repr(row[i]) if row[i].strip() else "an empty field")
-    return "could not parse the numbers"
-
-def read_csv(
-    path:str|Path,         # a CSV file with a header row of column names
-    columns:list[str]|None=None, # names of the columns to read; all when None
-) -> tuple[np.ndarray, list[str]]: # (the numbers, float64 rows×columns; the column names)
-    "Read the numeric columns of a CSV file whose first row names them, with errors that name the file and the line."
-    try:
-        with open(path, newline='', encoding='utf-8-sig') as f: names = next(csv.reader(f), None)
-        if names is None: raise _problem(path, "is empty")
-        names = [n.strip() for n in names]
-        if not any(names): raise _problem(path, "its first line is blank; it should be the header row of column names")
-        idx = _select(path, names, columns)
-        every = idx == list(range(len(names)))
-        if not every: _check_shape(path, names)  # numpy checks the shape only when it reads every column
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', UserWarning)  # "input contained no data": reported below
-                X = np.loadtxt(path, delimiter=',', skiprows=1, usecols=None if every else idx, ndmin=2, dtype=np.float64, quotechar='"', encoding='utf-8-sig')
-        except ValueError:
-            _check_shape(path, names)
-            raise _problem(path, _first_bad_field(path, idx, names)) from None
-    except UnicodeDecodeError: raise _problem(path, "is not a text CSV file (it is not UTF-8)") from None
-    except csv.Error as e: raise _problem(path, f"is not a valid CSV file ({e})") from None
-    if len(X) == 0: raise _problem(path, "has a header row but no data rows")
-    return X, [names[i] for i in idx]
-
-# %% ../nbs/13_cli.ipynb #c490b6b4
-def read_npy(
-    path:str|Path,         # a `.npy` file holding a 1-D or 2-D numeric array
-    columns:list[str]|None=None, # columns to read, by name (x0, x1, ...) or number (0, 1, ...); all when None
-) -> tuple[np.ndarray, list[str]]: # (the array, memory-mapped when all its columns are read; the names x0, x1, ...)
-    "Open a `.npy` array without reading it into memory (`mmap_mode='r'`), with errors that name the file."
-    with open(path, 'rb') as f:
-        if f.read(6) != b'\x93NUMPY': raise _problem(path, "is not a .npy file (it does not start as one)")
-    try: X = np.load(path, mmap_mode='r', allow_pickle=False)
-    except ValueError as e: raise _problem(path, "holds Python objects, not numbers" if 'object' in str(e) else f"is not a valid .npy file ({e})") from None
-    except EOFError: raise _problem(path, "is not a valid .npy file (it is cut short)") from None
-    if X.dtype.names is not None: raise _problem(path, f"holds a structured array ({', '.join(X.dtype.names)}): save a plain 2-D array")
-    if X.dtype.kind not in 'biuf': raise _problem(path, f"is not numeric: its dtype is {X.dtype}")
-    if X.ndim == 1: X = X.reshape(-1, 1)
-    if X.ndim != 2: raise _problem(path, f"holds a {X.ndim}-D array of shape {X.shape}; expected rows×columns")
-    if X.size == 0: raise _problem(path, f"is empty: its array has shape {X.shape}")
-    names = [f'x{i}' for i in range(X.shape[1])]
-    if columns is not None: columns = [f'x{c}' if c.isdigit() else c for c in columns]
-    idx = _select(path, names, columns)
-    return (X if idx == list(range(X.shape[1])) else X[:, idx]), [names[i] for i in idx]
-
-# %% ../nbs/13_cli.ipynb #faad4aab
-def _parquet_columns(path, columns:list[str]|None) -> tuple[list[np.ndarray], list[str], list[str]]:
-    "Columns of a Parquet file as numpy arrays, with their names and dtypes: with pyarrow if installed, else pandas."
-    try: import pyarrow.parquet as pq
-    except ImportError: pq = None
-    if pq is not None:
-        names = pq.read_schema(path).names
-        idx = _select(path, names, columns)
-        table = pq.read_table(path, columns=[names[i] for i in idx])
-        return [c.to_numpy(zero_copy_only=False) for c in table.columns], table.column_names, [str(t) for t in table.schema.types]
-    try: import pandas as pd
-    except ImportError: pd = None
-    if pd is None: raise _problem(path, "reading Parquet files needs pyarrow: pip install pyarrow")
-    try: df = pd.read_parquet(path)  # needs pyarrow or fastparquet, and raises ImportError without them
-    except ImportError: raise _problem(path, "reading Parquet files needs pyarrow: pip install pyarrow") from None
-    names = [str(c) for c in df.columns]
-    idx = _select(path, names, columns)
-    return [df.iloc[:, i].to_numpy() for i in idx], [names[i] for i in idx], [str(df.dtypes.iloc[i]) for i in idx]
-
-def read_parquet(
-    path:str|Path,         # a Parquet file
-    columns:list[str]|None=None, # names of the columns to read; all when None
-) -> tuple[np.ndarray, list[str]]: # (the numbers, float64 rows×columns; the column names)
-    "Read the numeric columns of a Parquet file (pyarrow or pandas must be installed), with errors that name the file."
-    try: cols, names, types = _parquet_columns(path, columns)
-    except InputError: raise
-    except Exception as e: raise _problem(path, f"is not a Parquet file that can be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
-    for c, name, t in zip(cols, names, types):
-        if c.dtype.kind not in 'biuf': raise _problem(path, f"column {name!r} is not numeric: its type is {t}")
-    if not cols or len(cols[0]) == 0: raise _problem(path, "has no data rows" if cols else "has no columns")
-    return np.stack([c.astype(np.float64) for c in cols], 1), names
-
-# %% ../nbs/13_cli.ipynb #df4440db
-READERS = {'.csv': read_csv, '.npy': read_npy, '.parquet': read_parquet, '.pq': read_parquet}
-
-def read_table(
-    path:str|Path,         # a CSV (with a header row), `.npy` or Parquet file, told apart by the file name's ending
-    columns:list[str]|None=None, # names of the columns to read; all when None
-) -> tuple[np.ndarray, list[str]]: # (the numbers, rows×columns; the column names)
-    "Read a table of numbers from a file, checking that it exists, is not empty, and holds finite numbers, with errors that name the file."
-    path = Path(path)
-    if not path.exists(): raise _problem(path, "no such file")
-    if path.is_dir(): raise _problem(path, "is a folder, not a file")
-    reader = READERS.get(path.suffix.lower())
-    if reader is None: raise _problem(path, f"unknown kind of file {path.suffix or '(no ending)'!r}: expected {', '.join(READERS)}")
-    try:
-        if path.stat().st_size == 0: raise _problem(path, "is empty")
-        X, names = reader(path, columns)
-    except OSError as e: raise _problem(path, e.strerror or str(e)) from None
-    bad = ~np.isfinite(X).all(0)
-    if bad.any():
-        j = int(np.argmax(bad))
-        rows = np.flatnonzero(~np.isfinite(X[:, j]))
-        raise _problem(path, f"column {names[j]!r} has {len(rows):,} missing or infinite value(s), the first in data row {rows[0] + 1}")
-    return X, names
 
 # %% ../nbs/13_cli.ipynb #023e5fcc
 def principal_axes(
