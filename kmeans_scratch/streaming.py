@@ -475,7 +475,8 @@ def fit_chunks(
     starts = list(init) if isinstance(init, (list, tuple)) else None
     seed = reduce.seed(int(torch.randint(2**62, (1,), generator=_generator(random_state))))
     reduce.agree(dict(n_features=d, dtype=str(dtype).replace('torch.', ''), n_clusters=n_clusters, weights=weights is not None,
-                      max_iter=max_iter, tol=tol, n_init=len(starts) if starts else n_init))
+                      max_iter=max_iter, tol=tol, n_init=len(starts) if starts else n_init,
+                      init=init if isinstance(init, str) else getattr(init, '__name__', 'centres')))
     rows = chunk_rows(n, d, n_clusters, source.dtype.itemsize, torch.finfo(dtype).bits // 8, budget)
     counts = [int(t.item()) for t in reduce.gather(torch.tensor([n]))]
     sampled = None
