@@ -200,14 +200,16 @@ def chunks(
                 raise
 
 # %% ../nbs/06a_streaming.ipynb #0d19e9e0
-def _check_chunk(x:torch.Tensor, source:ChunkSource, start:int, name:str='X'):
-    "ValueError naming the source, the rows and the first row and column of a NaN or inf in chunk `x` (rows from `start`)."
+def _check_chunk(x:torch.Tensor, source:ChunkSource, start:int, rows:int|None=None, name:str='X'):
+    "ValueError naming the source, the chunk, its rows and the first row and column of a NaN or inf in chunk `x` (rows from `start`)."
     if bool(torch.isfinite(x.sum(dtype=torch.float64))): return
     bad = (~torch.isfinite(x)).nonzero()
     if bad.shape[0] == 0: return
     r, c = bad[0].tolist()
-    raise ValueError(f"{source.where(start, start + x.shape[0])} (a chunk): {name} contains {'NaN' if x[r, c].isnan() else 'inf'} "
-                     f"first at row {start + r:,}, column {c}, and {bad.shape[0] - 1} more; K-Means needs finite values.")
+    chunk = f" (chunk {start // rows + 1} of {-(-source.shape[0] // rows)})" if rows else ""
+    more = f", and {bad.shape[0] - 1} more" if bad.shape[0] > 1 else ""
+    raise ValueError(f"{source.where(start, start + x.shape[0])}{chunk}: {name} contains {'NaN' if x[r, c].isnan() else 'inf'} "
+                     f"first at row {start + r:,}, column {c}{more}; K-Means needs finite values.")
 
 # %% ../nbs/06a_streaming.ipynb #a721a0f7
 @dataclass
@@ -264,7 +266,7 @@ def summary_pass(
                     torch.full((source.shape[1],), -math.inf, dtype=torch.float64))
     for start, x in chunks(source, rows):
         x = x.to(device=device, dtype=dtype)
-        _check_chunk(x, source, start)
+        _check_chunk(x, source, start, rows)
         w = _weights_chunk(weights, start, start + x.shape[0], torch.float64, x.device, source)
         part = _chunk_summary(x)
         if sample_rows is not None:
@@ -552,7 +554,7 @@ def predict_chunks(
     for start, x in chunks(source, rows):
         stop = start + x.shape[0]
         x = x.to(device=centres.device, dtype=centres.dtype)
-        _check_chunk(x, source, start)
+        _check_chunk(x, source, start, rows)
         x = x - shift
         lab = assign_centroids(c, x)[0]
         own = own_sq_distances(x, c, lab)
