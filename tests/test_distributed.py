@@ -35,6 +35,7 @@ WORKER = textwrap.dedent('''
         fit('weights', data[rows], init=data[:5].clone(), max_iter=50, tol=0, weights=weights[rows])
         fit('kmeans||', data[rows], init='k-means||', max_iter=50, tol=0, random_state=3)
         fit('kmeans||again', data[rows], init='k-means||', max_iter=50, tol=0, random_state=3)
+        fit('sampled', data[rows], init='k-means++', max_iter=50, tol=0, random_state=3, n_init=2)  # k-means++ on a sample gathered from both
         bad = data.clone(); bad[5993, 1] = float('nan')  # in rank 1's shard: it raises, rank 0 is told
         fit('bad', bad[rows], init=data[:5].clone(), max_iter=50, tol=0)
         fit('after', data[rows], init=data[:5].clone(), max_iter=50, tol=0)  # the group still works after a clean failure
@@ -116,6 +117,12 @@ def test_kmeans_parallel_start(fits):
     data = _data()
     best = min(lloyd(data - data.mean(0), data[s * K:(s + 1) * K] - data.mean(0), max_iter=50)[2] for s in range(10))
     assert float(fits[0]['kmeans||'][0].split()[0]) <= best * 1.05  # as good as the best of 10 random starts
+
+
+def test_kmeans_plusplus_on_a_gathered_sample(fits):
+    tmp = fits[1]
+    np.testing.assert_array_equal(np.load(tmp / 'sampled-centres0.npy'), np.load(tmp / 'sampled-centres1.npy'))
+    assert fits[0]['sampled'][0] == fits[0]['sampled'][1]
 
 
 def test_kmeans_parallel_one_process():
