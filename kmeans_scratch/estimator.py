@@ -15,6 +15,9 @@ from .distance import calculate_distances, sq_norms
 from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
 from .training import tolerance, best_of_runs, exact_inertia
+from .sources import is_chunked_input
+from .streaming import fit_chunks, predict_chunks
+from .distributed import fit_distributed, kmeans_parallel, init_kmeans_parallel
 from .checks import (check_data, check_sample_weight, check_device, check_range, not_fitted, unit_rows, NotFittedError,
                                    _as_tensor, _describe, _output_like)
 
@@ -26,7 +29,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     "K-Means clustering in PyTorch, with scikit-learn's interface."
     _parameter_constraints:dict = {
         'n_clusters': [Interval(numbers.Integral, 1, None, closed='left')],
-        'init': [StrOptions(set(INIT_METHODS)), callable, 'array-like'],
+        'init': [StrOptions({*INIT_METHODS, 'k-means||'}), callable, 'array-like'],
         'n_init': [StrOptions({'auto'}), Interval(numbers.Integral, 1, None, closed='left')],
         'max_iter': [Interval(numbers.Integral, 1, None, closed='left')],
         'tol': [Interval(numbers.Real, 0, None, closed='left')],
@@ -36,12 +39,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         'algorithm': [StrOptions({'lloyd', 'elkan'})],
         'metric': [StrOptions({'euclidean', 'cosine'})],
         'device': [None, str, torch.device],
+        'memory_budget': [None, numbers.Real, str],
+        'distributed': ['boolean'],
     }
 
     def __init__(self,
         n_clusters:int=8,  # number of clusters
         *,
-        init='k-means++',  # 'k-means++', 'random', 'farthest', 'random-partition', starting centres (n_clusters×n_features), or a callable init(X, n_clusters, random_state)
+        init='k-means++',  # 'k-means++', 'k-means||', 'random', 'farthest', 'random-partition', starting centres (n_clusters×n_features), or a callable init(X, n_clusters, random_state)
         n_init='auto',     # runs from different starts, the best kept; 'auto': 1 for k-means++, farthest and explicit centres, 10 otherwise
         max_iter:int=300,  # most Lloyd iterations per run
         tol:float=1e-4,    # relative tolerance on the centre shift (scaled by the mean feature variance)
@@ -51,9 +56,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         algorithm:str='lloyd', # 'lloyd' (bounds where they pay) or 'elkan' (triangle-inequality bounds always)
         metric:str='euclidean', # 'euclidean', or 'cosine': spherical K-Means on the rows' directions
         device=None,       # device to compute on; the input's when None
+        memory_budget=None,# for data read a chunk at a time (a path, a memmap): bytes or a string such as '1GiB'; 1 GiB when None
+        distributed:bool=False, # fit over the union of every rank's `X` in the initialised torch.distributed process group
     ):
         self.n_clusters, self.init, self.n_init, self.max_iter, self.tol = n_clusters, init, n_init, max_iter, tol
         self.verbose, self.random_state, self.copy_x, self.algorithm, self.metric, self.device = verbose, random_state, copy_x, algorithm, metric, device
+        self.memory_budget, self.distributed = memory_budget, distributed
 
     def transform(self, X):
         "Distance from each sample of `X` to each cluster centre (n_samples×n_clusters): Euclidean, or 1 − cos for `metric='cosine'`."
@@ -120,7 +128,7 @@ def _run_seeds(random_state):
 def _starts(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None, mean:torch.Tensor, like:dict):
     "The starting centroids of each run, centred like `data`, made one at a time."
     for seed in itertools.islice(_run_seeds(p.random_state), p.n_init):
-        if isinstance(p.init, str): yield INIT_METHODS[p.init](data, p.n_clusters, _generator(seed), weights)
+        if isinstance(p.init, str): yield {**INIT_METHODS, 'k-means||': init_kmeans_parallel}[p.init](data, p.n_clusters, _generator(seed), weights)
         elif isinstance(p.init, torch.Tensor): yield p.init - mean
         else:
             made = p.init(_output_like(data, like), p.n_clusters, np.random.RandomState(seed % 2**32))
@@ -135,6 +143,7 @@ def _starts(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None, m
 def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False):
     "Validate everything, then fit; returns `self`, or the distances of `X` to the centres when `transform`."
     p = self._check_params()
+    if self.distributed or is_chunked_input(X): return self._fit_chunked(X, p, sample_weight, callback, transform)
     name = type(self).__name__
     data = check_data(X, 'X', device=p.device, estimator=name)
     given = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
@@ -189,6 +198,30 @@ def _finish(self:KMeans, X, centres:torch.Tensor, labels:torch.Tensor, inertia:f
     self.cluster_centers_, self.labels_ = _output_like(centres, like), _output_like(labels, like)
     self.inertia_, self.n_iter_, self._n_features_out = inertia, n_iter, centres.shape[0]
 
+# %% ../nbs/07_estimator.ipynb #bbe47e5f
+@patch
+def _fit_chunked(self:KMeans, X, p:_Fit, sample_weight, callback, transform:bool):
+    "Fit rows read a chunk at a time (a path, a memmap, an array-like of rows: the streaming lesson), or this rank's shard of a distributed fit."
+    if p.spherical: raise ValueError("metric='cosine' is not supported yet for data read in chunks or for distributed fits: use metric='euclidean'.")
+    if callable(p.init) and not isinstance(p.init, str):
+        raise TypeError("A callable init is not supported for data read in chunks or for distributed fits: pass a method name or starting centres.")
+    if transform: raise ValueError("fit_transform of data read in chunks would hold an n_samples×n_clusters table in memory: call fit, then transform.")
+    n_init = (1 if not isinstance(p.init, str) or p.init in ('k-means++', 'k-means||', 'farthest') else 10) if p.n_init == 'auto' else p.n_init
+    run = fit_distributed if self.distributed else fit_chunks
+    init = kmeans_parallel if p.init == 'k-means||' else p.init
+    centres, labels, inertia, n_iter, why = run(X, p.n_clusters, init=init, n_init=n_init, weights=sample_weight, max_iter=p.max_iter,
+        tol=p.tol, random_state=next(_run_seeds(p.random_state)), memory_budget=self.memory_budget, device=p.device, callback=callback)
+    like = _describe(X)
+    for name in ('feature_names_in_',):  # a file has no column names
+        if hasattr(self, name): delattr(self, name)
+    if int(np.unique(labels).size) < p.n_clusters and not self.distributed:
+        warnings.warn(f"Number of distinct clusters ({int(np.unique(labels).size)}) found smaller than n_clusters ({p.n_clusters}). "
+                      f"Possibly due to duplicate points in X.", ConvergenceWarning, stacklevel=3)
+    self.cluster_centers_ = _output_like(centres, like) if like['kind'] == 'torch' else centres.cpu().numpy()
+    self.labels_, self.inertia_, self.n_iter_ = labels, inertia, n_iter
+    self.n_features_in_, self._n_features_out = centres.shape[1], centres.shape[0]
+    return self
+
 # %% ../nbs/07_estimator.ipynb #73edb52d
 @patch
 def fit(self:KMeans,
@@ -222,12 +255,20 @@ def _prepare(self:KMeans, X, method:str) -> tuple[torch.Tensor, torch.Tensor]:
 @patch
 def predict(self:KMeans, X):
     "Index of the nearest cluster centre for each sample of `X`."
+    if is_chunked_input(X): return predict_chunks(X, self._centres_tensor('predict'), self.memory_budget)[0]
     data, centres = self._prepare(X, 'predict')
     return _output_like(assign_centroids(centres, data)[0], _describe(X))
 
 @patch
+def _centres_tensor(self:KMeans, method:str) -> torch.Tensor:
+    "`cluster_centers_` as a tensor, for the streamed methods; checks that the model is fitted."
+    if not self.__sklearn_is_fitted__(): raise not_fitted(self, method)
+    return check_data(self.cluster_centers_, 'cluster_centers_', estimator=type(self).__name__)
+
+@patch
 def _transform(self:KMeans, X):
     "Euclidean distances from `X` to the centres (see `transform`)."
+    if is_chunked_input(X): return predict_chunks(X, self._centres_tensor('transform'), self.memory_budget, distances=True)[2]
     data, centres = self._prepare(X, 'transform')
     return _output_like(self._distances(centres, data), _describe(X))
 
@@ -240,6 +281,7 @@ def _distances(self:KMeans, centres:torch.Tensor, data:torch.Tensor) -> torch.Te
 @patch
 def score(self:KMeans, X, y=None, sample_weight=None) -> float:
     "Minus the inertia of `X` with respect to the fitted centres."
+    if is_chunked_input(X): return -predict_chunks(X, self._centres_tensor('score'), self.memory_budget, sample_weight)[1]
     data, centres = self._prepare(X, 'score')
     weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
     return -exact_inertia(data, centres, assign_centroids(centres, data)[0], weights) / (2 if self.metric == 'cosine' else 1)
