@@ -2,17 +2,12 @@
 
 # %% ../nbs/06a_sources.ipynb #2c242d2b
 from __future__ import annotations
-import concurrent.futures, math, mmap, numbers, os, re, tempfile
+import concurrent.futures, math, mmap, numbers, os, re
 from dataclasses import dataclass
 import numpy as np
 import torch
-from .data import _generator
-from .distance import own_sq_distances, _CHUNK_ELEMENTS
-from .init import INIT_METHODS, _kmeans_plusplus_sample_size
-from .assign import assign_centroids
-from .update import cluster_sums, relocate_empty_clusters, centroids_from_sums
-from .training import tolerance
-from .checks import check_range, _compute_dtype
+from .distance import _CHUNK_ELEMENTS
+from .checks import _compute_dtype
 
 # %% auto #0
 __all__ = ['DEFAULT_MEMORY_BUDGET', 'parse_bytes', 'chunk_rows', 'ChunkSource', 'TensorSource', 'ArraySource', 'FileSource',

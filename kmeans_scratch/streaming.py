@@ -2,12 +2,12 @@
 
 # %% ../nbs/06a_streaming.ipynb #61f021fe
 from __future__ import annotations
-import concurrent.futures, math, mmap, numbers, os, re, tempfile
+import math, os, tempfile
 from dataclasses import dataclass
 import numpy as np
 import torch
 from .data import _generator
-from .distance import own_sq_distances, _CHUNK_ELEMENTS
+from .distance import own_sq_distances
 from .init import INIT_METHODS, _kmeans_plusplus_sample_size
 from .assign import assign_centroids
 from .update import cluster_sums, relocate_empty_clusters, centroids_from_sums
