@@ -163,10 +163,12 @@ def make_source(
     return src
 
 def is_chunked_input(X) -> bool:
-    "Whether `X` is out-of-core input: a path, a numpy memmap, or an array-like that is neither numpy nor torch nor a DataFrame (zarr, h5py)."
+    "Whether `X` is out-of-core input: a path, a numpy memmap, a zarr or h5py array, or another array-like of rows that numpy cannot read whole."
     if isinstance(X, (str, os.PathLike, np.memmap, ChunkSource)): return True
     if isinstance(X, (np.ndarray, torch.Tensor, list, tuple)) or hasattr(X, 'iloc') or hasattr(X, 'tocsr'): return False  # sparse: not rows to stream
-    return hasattr(X, 'shape') and hasattr(X, 'dtype') and hasattr(X, '__getitem__') and len(getattr(X, 'shape', ())) == 2
+    if type(X).__module__.split('.')[0] in ('zarr', 'h5py'): return True  # arrays that live on disk, though numpy could read them whole
+    # anything else numpy can convert (`__array__`) is read in memory, as scikit-learn reads it
+    return not hasattr(X, '__array__') and hasattr(X, 'shape') and hasattr(X, 'dtype') and hasattr(X, '__getitem__') and len(getattr(X, 'shape', ())) == 2
 
 # %% ../nbs/06a_sources.ipynb #1395cd5b
 def chunks(
