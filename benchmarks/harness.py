@@ -7,7 +7,7 @@ import torch
 from kmeans_scratch.data import generate_data
 from benchmarks.peers import Job, REGISTRY, load_peer
 
-__all__ = ['ROOT', 'blobs', 'nearest_inertia', 'time_interleaved', 'environment', 'set_threads', 'bench_iteration',
+__all__ = ['ROOT', 'blobs', 'gaussian_blobs', 'nearest_inertia', 'time_interleaved', 'environment', 'set_threads', 'bench_iteration',
            'bench_fit', 'sweep', 'bench_memory', 'format_memory']
 
 ROOT = Path(__file__).resolve().parents[1]               # the repository
@@ -23,6 +23,19 @@ def blobs(
 ) -> torch.Tensor:         # the points (n×d), the blobs' rows in random order
     "`n` points around `k` random centres: `generate_data` with a standard deviation, any `n` and shuffled rows."
     return generate_data(k, n_features=d, spread=std ** 2, bound=bound, seed=seed, dtype=dtype, n_points=n, shuffle=True)[1]
+
+def gaussian_blobs(
+    n:int,                 # number of points
+    d:int,                 # number of features
+    k:int,                 # number of blobs
+    seed:int=0,            # seed: same seed, same data
+    noise:float=0.6,       # standard deviation of each coordinate around its centre
+    dtype:torch.dtype=torch.float32, # dtype of the data
+) -> torch.Tensor:         # the points (n×d), each from a blob drawn at random
+    "`n` points around `k` centres drawn from N(0, 1) in every coordinate, plus N(0, noise²): embedding-like data, wide and with many clusters."
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.randn(k, d, generator=g, dtype=dtype)
+    return centres[torch.randint(k, (n,), generator=g)].add_(torch.randn(n, d, generator=g, dtype=dtype), alpha=noise)
 
 def nearest_inertia(
     data:torch.Tensor,     # points (n×d), any float dtype and device

@@ -138,6 +138,16 @@ def _faiss_fit(mod, job:Job):
         return km.centroids, len(km.obj)
     return faiss_fit
 
+def _faiss_all_fit(mod, job:Job):
+    "faiss's default fit, but trained on every point (its default trains on at most 256 points per centroid)."
+    xn = job.data.numpy()
+    kw = {} if job.faiss_niter is None else dict(niter=job.faiss_niter)
+    def faiss_all_fit(r):
+        km = mod.Kmeans(xn.shape[1], job.k, seed=job.seed + r, max_points_per_centroid=xn.shape[0] // job.k + 1, **kw)
+        km.train(xn)
+        return km.centroids, len(km.obj)
+    return faiss_all_fit
+
 def _faiss_memory(mod, data, k, seed, max_iter):
     km = mod.Kmeans(data.shape[1], k, seed=seed, niter=min(max_iter, 25)); km.train(data.numpy())
     return len(km.obj)
@@ -160,6 +170,7 @@ REGISTRY = {p.name: p for p in [
          fit=_sklearn_fit, memory_fit=_sklearn_memory),
     Peer('faiss', 'faiss', about=lambda mod: f"faiss {mod.__version__}: {mod.omp_get_max_threads()} OpenMP threads",
          step=_faiss_step, fit=_faiss_fit, memory_fit=_faiss_memory, threads=lambda mod, n: mod.omp_set_num_threads(n)),
+    Peer('faiss-all', 'faiss', about=lambda mod: f"faiss-all: faiss {mod.__version__} trained on every point", fit=_faiss_all_fit),
     Peer('fast-pytorch-kmeans', 'fast_pytorch_kmeans', about=lambda mod: f"fast-pytorch-kmeans {getattr(mod, '__version__', '')}",
          fit=_fpk_fit),
 ]}

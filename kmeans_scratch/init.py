@@ -9,7 +9,7 @@ from .distance import sq_norms
 
 # %% auto #0
 __all__ = ['INIT_METHODS', 'init_random', 'init_random_partition', 'init_farthest', 'init_kmeans_plusplus',
-           'init_kmeans_plusplus_sampled', 'initialize_centroids']
+           'init_kmeans_plusplus_pooled', 'init_kmeans_plusplus_sampled', 'initialize_centroids']
 
 # %% ../nbs/02_init.ipynb #b891b8a7
 def init_random(
@@ -96,8 +96,52 @@ def init_kmeans_plusplus(
         closest = cand_dist[best]
     return centroids
 
+# %% ../nbs/02_init.ipynb #8c8d74a0
+_POOL_ELEMENTS = 2 ** 20  # entries of a pool's distance table: 4 MB of float32, which stays in the cache (measured)
+
+def init_kmeans_plusplus_pooled(
+    data:torch.Tensor,     # points (n×d), best centred on their mean
+    k:int,                 # number of centroids
+    generator:torch.Generator, # source of randomness (CPU)
+    weights:torch.Tensor|None=None, # sample weights (n,)
+    data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point, if already known
+    n_local_trials:int|None=None, # candidates per step; `2 + int(ln k)` when None, as scikit-learn
+) -> torch.Tensor:         # k×d centroids, copies of data rows
+    "Greedy k-means++ whose candidates are drawn and measured in pools of many steps, each kept by rejection so that it follows this step's w·D²."
+    n, device = data.shape[0], data.device
+    trials = n_local_trials or 2 + int(math.log(k))
+    if data_sqnorm is None: data_sqnorm = sq_norms(data)
+    centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
+    first = torch.multinomial(torch.ones(n, dtype=torch.float64) if weights is None else weights.cpu().double(), 1, generator=generator)
+    centroids[0] = data[first[0]]
+    closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[0]
+    most = max(4 * trials, min(_POOL_ELEMENTS // n, 1024))  # candidates per pool: enough rows for a wide product
+    pos = size = 0  # the pool's candidates from `pos` on are not yet looked at
+    for i in range(1, k):
+        kept = None
+        if size - pos >= trials:  # keep each with probability D²_now / D²_drawn
+            kept = (keep_u[pos:] * drawn_at[pos:] <= closest[pool_idx[pos:]]).nonzero()[:, 0] + pos
+        if kept is None or kept.shape[0] < trials:  # the pool cannot supply this step: a fresh one from the current D²
+            size = min(most, 2 * trials * (k - i) + trials)
+            cumulative = torch.cumsum(closest if weights is None else weights * closest, 0, dtype=torch.float64)
+            u = torch.rand(size, generator=generator, dtype=torch.float64).to(device) * cumulative[-1]
+            pool_idx = torch.searchsorted(cumulative, u).clamp_max_(n - 1)
+            drawn_at = closest[pool_idx]
+            keep_u = torch.rand(size, generator=generator, dtype=closest.dtype).to(device)
+            pool = _sq_distances_to(data, data[pool_idx], data_sqnorm, data_sqnorm[pool_idx])  # size×n: the one wide product
+            kept = torch.arange(size, device=device)  # a fresh draw needs no rejection
+        chosen = kept[:trials]
+        pos = int(chosen[-1]) + 1
+        cand_dist = torch.minimum(pool[chosen], closest)  # D² if each candidate joined
+        # summed in the data's dtype, not float64: a pairwise float32 sum is far more exact than candidates' potentials differ, and 4× cheaper
+        potentials = cand_dist.sum(1) if weights is None else cand_dist @ weights.to(cand_dist.dtype)
+        best = potentials.argmin()
+        centroids[i] = data[pool_idx[chosen[best]]]
+        closest = cand_dist[best]
+    return centroids
+
 # %% ../nbs/02_init.ipynb #f1bf3559
-_KMEANS_PLUSPLUS_SAMPLE = dict(per_cluster=100, minimum=20_000)
+_KMEANS_PLUSPLUS_SAMPLE = dict(per_cluster=32, minimum=20_000)  # per centroid: measured below
 
 def _kmeans_plusplus_sample_size(
     n:int,                 # number of points
@@ -114,14 +158,15 @@ def init_kmeans_plusplus_sampled(
     weights:torch.Tensor|None=None, # sample weights (n,)
     sample_size:int|None=None, # points to run on; `_kmeans_plusplus_sample_size(n, k)` when None
 ) -> torch.Tensor:         # k×d centroids, copies of data rows
-    "Greedy k-means++ on a uniform random sample of the points (all of them when the data is small)."
+    "Greedy k-means++ on a uniform random sample of the points, drawn in pools; on small data, all points step by step."
     n = data.shape[0]
     m = sample_size or _kmeans_plusplus_sample_size(n, k)
-    if m >= n: return init_kmeans_plusplus(data, k, generator, weights)
+    if m >= n and n <= _KMEANS_PLUSPLUS_SAMPLE['minimum']: return init_kmeans_plusplus(data, k, generator, weights)
+    if m >= n: return init_kmeans_plusplus_pooled(data, k, generator, weights)
     order = torch.randperm(n, generator=generator).to(data.device)
     if weights is not None: order = order[weights[order] > 0]  # weightless points could never be chosen anyway
     chosen = order[:max(m, k)]
-    return init_kmeans_plusplus(data[chosen], k, generator, None if weights is None else weights[chosen])
+    return init_kmeans_plusplus_pooled(data[chosen], k, generator, None if weights is None else weights[chosen])
 
 # %% ../nbs/02_init.ipynb #92bfa81b
 INIT_METHODS = {'k-means++': init_kmeans_plusplus_sampled, 'random': init_random,
