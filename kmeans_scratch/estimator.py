@@ -15,7 +15,7 @@ from .distance import calculate_distances, sq_norms
 from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
 from .training import tolerance, best_of_runs, exact_inertia
-from .sources import is_chunked_input
+from .sources import is_chunked_input, parse_bytes
 from .streaming import fit_chunks, predict_chunks
 from .distributed import fit_distributed, kmeans_parallel, init_kmeans_parallel
 from .checks import (check_data, check_sample_weight, check_device, check_range, not_fitted, unit_rows, NotFittedError,
@@ -143,7 +143,7 @@ def _starts(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None, m
 def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False):
     "Validate everything, then fit; returns `self`, or the distances of `X` to the centres when `transform`."
     p = self._check_params()
-    if self.distributed or is_chunked_input(X): return self._fit_chunked(X, p, sample_weight, callback, transform)
+    if self.distributed or self._streams(X): return self._fit_chunked(X, p, sample_weight, callback, transform)
     name = type(self).__name__
     data = check_data(X, 'X', device=p.device, estimator=name)
     given = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
@@ -200,6 +200,12 @@ def _finish(self:KMeans, X, centres:torch.Tensor, labels:torch.Tensor, inertia:f
 
 # %% ../nbs/07_estimator.ipynb #bbe47e5f
 @patch
+def _streams(self:KMeans, X) -> bool:
+    "Whether `X` is read a chunk at a time: a path, a zarr or h5py array, or a memmap larger than the memory budget (a smaller one is read whole)."
+    if not is_chunked_input(X): return False
+    return not isinstance(X, np.memmap) or X.nbytes > parse_bytes(getattr(self, 'memory_budget', None))
+
+@patch
 def _fit_chunked(self:KMeans, X, p:_Fit, sample_weight, callback, transform:bool):
     "Fit rows read a chunk at a time (a path, a memmap, an array-like of rows: the streaming lesson), or this rank's shard of a distributed fit."
     if p.spherical: raise ValueError("metric='cosine' is not supported yet for data read in chunks or for distributed fits: use metric='euclidean'.")
@@ -255,7 +261,7 @@ def _prepare(self:KMeans, X, method:str) -> tuple[torch.Tensor, torch.Tensor]:
 @patch
 def predict(self:KMeans, X):
     "Index of the nearest cluster centre for each sample of `X`."
-    if is_chunked_input(X): return predict_chunks(X, self._centres_tensor('predict'), self.memory_budget)[0]
+    if self._streams(X): return predict_chunks(X, self._centres_tensor('predict'), self.memory_budget)[0]
     data, centres = self._prepare(X, 'predict')
     return _output_like(assign_centroids(centres, data)[0], _describe(X))
 
@@ -268,7 +274,7 @@ def _centres_tensor(self:KMeans, method:str) -> torch.Tensor:
 @patch
 def _transform(self:KMeans, X):
     "Euclidean distances from `X` to the centres (see `transform`)."
-    if is_chunked_input(X): return predict_chunks(X, self._centres_tensor('transform'), self.memory_budget, distances=True)[2]
+    if self._streams(X): return predict_chunks(X, self._centres_tensor('transform'), self.memory_budget, distances=True)[2]
     data, centres = self._prepare(X, 'transform')
     return _output_like(self._distances(centres, data), _describe(X))
 
@@ -281,7 +287,7 @@ def _distances(self:KMeans, centres:torch.Tensor, data:torch.Tensor) -> torch.Te
 @patch
 def score(self:KMeans, X, y=None, sample_weight=None) -> float:
     "Minus the inertia of `X` with respect to the fitted centres."
-    if is_chunked_input(X): return -predict_chunks(X, self._centres_tensor('score'), self.memory_budget, sample_weight)[1]
+    if self._streams(X): return -predict_chunks(X, self._centres_tensor('score'), self.memory_budget, sample_weight)[1]
     data, centres = self._prepare(X, 'score')
     weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
     return -exact_inertia(data, centres, assign_centroids(centres, data)[0], weights) / (2 if self.metric == 'cosine' else 1)

@@ -270,7 +270,7 @@ def partial_fit(self:MiniBatchKMeans,
 # %% ../nbs/17_minibatch.ipynb #894a0e7b
 MiniBatchKMeans._prepare, MiniBatchKMeans.predict = KMeans._prepare, KMeans.predict
 MiniBatchKMeans.transform, MiniBatchKMeans._transform, MiniBatchKMeans.score = KMeans.transform, KMeans._transform, KMeans.score
-MiniBatchKMeans._distances, MiniBatchKMeans._centres_tensor = KMeans._distances, KMeans._centres_tensor
+MiniBatchKMeans._distances, MiniBatchKMeans._centres_tensor, MiniBatchKMeans._streams = KMeans._distances, KMeans._centres_tensor, KMeans._streams
 
 @patch
 def fit_predict(self:MiniBatchKMeans, X, y=None, sample_weight=None):
