@@ -84,4 +84,5 @@ def test_fit_twice_the_memory_limit(cgroup):
         assert torch.allclose(centres, c_mem + mean, rtol=1e-4, atol=1e-4 * float((c_mem + mean).abs().max()))
         assert abs(inertia - in_mem) <= 1e-4 * in_mem
         assert (np.load(Path(tmp) / 'labels.npy') == l_mem[:1000].numpy()).mean() > 0.999
-        assert int(fit.stdout.split()[2]) < LIMIT  # the peak resident memory of the fitting process (VmHWM: ru_maxrss would include the parent's, kept across exec)
+        # the cgroup's limit is the check: the fit ran to the end inside it, where reading the file whole was stopped. (Its peak resident
+        # size, VmHWM, is not: it counts the pages of torch's own libraries and of the mapped file, which the kernel can drop.)
