@@ -68,8 +68,10 @@ def _fields(node: ast.ClassDef) -> tuple[list[tuple[str, str | None]], bool]:  #
     init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
     if init is not None:
         return _args(init)[1:], True
+    # annotated fields are constructor parameters only in a dataclass or a NamedTuple, not in a plain class's attributes
+    makes_init = any("dataclass" in ast.unparse(d) for d in node.decorator_list) or any("NamedTuple" in ast.unparse(b) for b in node.bases)
     fields = [(st.target.id, ast.unparse(st.annotation)) for st in node.body
-              if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name)]
+              if makes_init and isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name)]
     return fields, bool(fields)
 
 
