@@ -24,8 +24,13 @@ from .checks import (check_data, check_sample_weight, check_device, check_range,
 # %% auto #0
 __all__ = ['KMeans', 'kmeans_plusplus', 'k_means']
 
+# %% ../nbs/07_estimator.ipynb #fde7e105
+class _CentresModel:
+    "What a fitted model does with its `cluster_centers_`: predict, transform and score; shared by `KMeans` and `MiniBatchKMeans`."
+    metric, memory_budget = 'euclidean', None  # defaults for estimators without these parameters
+
 # %% ../nbs/07_estimator.ipynb #bfb32321
-class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMeans(_CentresModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     "K-Means clustering in PyTorch, with scikit-learn's interface."
     _parameter_constraints:dict = {
         'n_clusters': [Interval(numbers.Integral, 1, None, closed='left')],
@@ -200,7 +205,7 @@ def _finish(self:KMeans, X, centres:torch.Tensor, labels:torch.Tensor, inertia:f
 
 # %% ../nbs/07_estimator.ipynb #bbe47e5f
 @patch
-def _streams(self:KMeans, X) -> bool:
+def _streams(self:_CentresModel, X) -> bool:
     "Whether `X` is read a chunk at a time: a path, a zarr or h5py array, or a memmap larger than the memory budget (a smaller one is read whole)."
     if not is_chunked_input(X): return False
     return not isinstance(X, np.memmap) or X.nbytes > parse_bytes(getattr(self, 'memory_budget', None))
@@ -241,10 +246,10 @@ def fit(self:KMeans,
 
 # %% ../nbs/07_estimator.ipynb #a79a9096
 @patch
-def __sklearn_is_fitted__(self:KMeans) -> bool: return hasattr(self, 'cluster_centers_')
+def __sklearn_is_fitted__(self:_CentresModel) -> bool: return hasattr(self, 'cluster_centers_')
 
 @patch
-def _prepare(self:KMeans, X, method:str) -> tuple[torch.Tensor, torch.Tensor]:
+def _prepare(self:_CentresModel, X, method:str) -> tuple[torch.Tensor, torch.Tensor]:
     "`X` and the centres as tensors of one dtype on one device, both centred on the centres' mean; checks that the model is fitted."
     if not self.__sklearn_is_fitted__(): raise not_fitted(self, method)
     centres = check_data(self.cluster_centers_, 'cluster_centers_', device=check_device(self.device), estimator=type(self).__name__)
@@ -259,33 +264,33 @@ def _prepare(self:KMeans, X, method:str) -> tuple[torch.Tensor, torch.Tensor]:
 
 # %% ../nbs/07_estimator.ipynb #4c2539c5
 @patch
-def predict(self:KMeans, X):
+def predict(self:_CentresModel, X):
     "Index of the nearest cluster centre for each sample of `X`."
     if self._streams(X): return predict_chunks(X, self._centres_tensor('predict'), self.memory_budget)[0]
     data, centres = self._prepare(X, 'predict')
     return _output_like(assign_centroids(centres, data)[0], _describe(X))
 
 @patch
-def _centres_tensor(self:KMeans, method:str) -> torch.Tensor:
+def _centres_tensor(self:_CentresModel, method:str) -> torch.Tensor:
     "`cluster_centers_` as a tensor, for the streamed methods; checks that the model is fitted."
     if not self.__sklearn_is_fitted__(): raise not_fitted(self, method)
     return check_data(self.cluster_centers_, 'cluster_centers_', estimator=type(self).__name__)
 
 @patch
-def _transform(self:KMeans, X):
+def _transform(self:_CentresModel, X):
     "Euclidean distances from `X` to the centres (see `transform`)."
     if self._streams(X): return predict_chunks(X, self._centres_tensor('transform'), self.memory_budget, distances=True)[2]
     data, centres = self._prepare(X, 'transform')
     return _output_like(self._distances(centres, data), _describe(X))
 
 @patch
-def _distances(self:KMeans, centres:torch.Tensor, data:torch.Tensor) -> torch.Tensor:
+def _distances(self:_CentresModel, centres:torch.Tensor, data:torch.Tensor) -> torch.Tensor:
     "Euclidean distances, or cosine distances 1 − cos = ‖x − c‖²/2 between unit vectors."
     if self.metric == 'cosine': return calculate_distances(centres, data, squared=True).div_(2)
     return calculate_distances(centres, data)
 
 @patch
-def score(self:KMeans, X, y=None, sample_weight=None) -> float:
+def score(self:_CentresModel, X, y=None, sample_weight=None) -> float:
     "Minus the inertia of `X` with respect to the fitted centres."
     if self._streams(X): return -predict_chunks(X, self._centres_tensor('score'), self.memory_budget, sample_weight)[1]
     data, centres = self._prepare(X, 'score')
@@ -294,9 +299,9 @@ def score(self:KMeans, X, y=None, sample_weight=None) -> float:
 
 # %% ../nbs/07_estimator.ipynb #ccaf6818
 @patch
-def __sklearn_tags__(self:KMeans):
+def __sklearn_tags__(self:_CentresModel):
     "scikit-learn's tags from the mixins, with float32 preserved by `transform`."
-    tags = super(KMeans, self).__sklearn_tags__()
+    tags = super(_CentresModel, self).__sklearn_tags__()
     tags.transformer_tags.preserves_dtype = ['float64', 'float32']
     return tags
 

@@ -14,7 +14,7 @@ from .assign import assign_centroids
 from .update import cluster_sums
 from .training import tolerance, exact_inertia, _weighted_sum
 from .checks import check_data, check_sample_weight, check_device, check_range, _describe, _output_like
-from .estimator import KMeans, _Fit, _run_seeds
+from .estimator import KMeans, _CentresModel, _Fit, _run_seeds
 
 # %% auto #0
 __all__ = ['minibatch_step', 'reassign_starved', 'EarlyStopping', 'MiniBatchKMeans']
@@ -82,7 +82,7 @@ class EarlyStopping:
         return None
 
 # %% ../nbs/17_minibatch.ipynb #511f1b54
-class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class MiniBatchKMeans(_CentresModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     "Mini-batch K-Means in PyTorch, with the interface and meaning of scikit-learn's `MiniBatchKMeans`."
     _parameter_constraints:dict = {
         **{name: KMeans._parameter_constraints[name]
@@ -93,7 +93,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         'init_size': [Interval(numbers.Integral, 1, None, closed='left'), None],
         'reassignment_ratio': [Interval(numbers.Real, 0, None, closed='left')],
     }
-    algorithm, metric = 'lloyd', 'euclidean'  # read by KMeans's checks: one assignment per batch leaves no bounds to keep, and no cosine mode yet
+    algorithm = 'lloyd'  # read by KMeans's checks: one assignment per batch leaves no bounds to keep
 
     def __init__(self,
         n_clusters:int=8,  # number of clusters
@@ -115,7 +115,9 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         self.compute_labels, self.random_state, self.tol, self.max_no_improvement = compute_labels, random_state, tol, max_no_improvement
         self.init_size, self.n_init, self.reassignment_ratio, self.device = init_size, n_init, reassignment_ratio, device
 
-    def __sklearn_is_fitted__(self) -> bool: return hasattr(self, 'cluster_centers_')
+    def transform(self, X):  # in the class body, so that scikit-learn's set_output wraps it
+        "Euclidean distance from each sample of `X` to each cluster centre (n_samples×n_clusters)."
+        return self._transform(X)
 
 # %% ../nbs/17_minibatch.ipynb #8e0f689a
 @patch
@@ -268,19 +270,8 @@ def partial_fit(self:MiniBatchKMeans,
     return self
 
 # %% ../nbs/17_minibatch.ipynb #894a0e7b
-MiniBatchKMeans._prepare, MiniBatchKMeans.predict = KMeans._prepare, KMeans.predict
-MiniBatchKMeans.transform, MiniBatchKMeans._transform, MiniBatchKMeans.score = KMeans.transform, KMeans._transform, KMeans.score
-MiniBatchKMeans._distances, MiniBatchKMeans._centres_tensor, MiniBatchKMeans._streams = KMeans._distances, KMeans._centres_tensor, KMeans._streams
-
 @patch
 def fit_predict(self:MiniBatchKMeans, X, y=None, sample_weight=None):
     "Fit, then return the cluster of each sample of `X` (computed even when `compute_labels` is False)."
     self.fit(X, sample_weight=sample_weight)
     return self.labels_ if self.compute_labels else self.predict(X)
-
-@patch
-def __sklearn_tags__(self:MiniBatchKMeans):
-    "scikit-learn's tags from the mixins, with float32 preserved by `transform`."
-    tags = super(MiniBatchKMeans, self).__sklearn_tags__()
-    tags.transformer_tags.preserves_dtype = ['float64', 'float32']
-    return tags
