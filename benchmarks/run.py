@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse, os, subprocess, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks` (and `kmeans_scratch` if not installed)
-from benchmarks.harness import blobs, gaussian_blobs, environment, set_threads, bench_iteration, bench_fit, bench_memory, format_memory
+from benchmarks.harness import blobs, gaussian_blobs, environment, set_threads, bench_iteration, bench_fit, bench_memory, format_memory, bench_sparse
 from benchmarks.report import format_table
 
 SHAPES = {  # named problems: points, features, clusters, data, peers, modes (each overridden by an explicit option)
@@ -14,6 +14,9 @@ SHAPES = {  # named problems: points, features, clusters, data, peers, modes (ea
     'ivf-large': dict(n=1_000_000, d=96, k=16_384, data='gaussian', peers='faiss', modes='fit', repeat=1,
                       about="vector-index training at scale: 1,000,000 × 96, K = 16,384 (one fit each; faiss trains on every point here, "
                             "since 256 per centroid exceeds N)"),
+    'tfidf': dict(n=100_000, d=50_000, k=50, data='tfidf', peers='sklearn', modes='fit', repeat=3,
+                  about="text features: a TF-IDF-like sparse matrix, 100,000 × 50,000 with 0.1%% of its entries stored, K = 50 "
+                        "(scikit-learn only: faiss takes dense arrays)"),
 }
 
 def _parse(argv=None) -> argparse.Namespace:
@@ -28,8 +31,10 @@ def _parse(argv=None) -> argparse.Namespace:
     p.add_argument('--repeat', type=int, help='timed rounds; medians are reported (default 5)')
     p.add_argument('--fit-repeat', type=int, help='rounds for the fit mode (default: --repeat)')
     p.add_argument('--seed', type=int, default=0, help='seed of the data, the starting centres and the fits')
-    p.add_argument('--data', choices=['box', 'gaussian'],
-                   help="box (default): centres uniform in a ±10 box, see --spread; gaussian: centres N(0, 1), points N(0, 0.6²) around them")
+    p.add_argument('--data', choices=['box', 'gaussian', 'tfidf'],
+                   help="box (default): centres uniform in a ±10 box, see --spread; gaussian: centres N(0, 1), points N(0, 0.6²) around them; "
+                        "tfidf: a sparse TF-IDF-like matrix, see --density (fits only)")
+    p.add_argument('--density', type=float, default=0.001, help='fraction of the entries stored, for --data tfidf (default 0.001)')
     p.add_argument('--spread', type=float, default=3., help='standard deviation of the box blobs, whose centres lie in a ±10 box (default 3)')
     p.add_argument('--modes', choices=['iteration', 'fit', 'both', 'memory'],
                    help="what to measure: one Lloyd iteration, a fit to convergence, both (default), or the peak memory of a fit")
@@ -70,6 +75,9 @@ def main(argv=None):
         n, d, k = a.n or 5_000_000, a.d or 16, a.k or 1024
         for lib in _split(a.memory_libraries):
             print(format_memory(bench_memory(n, d, k, a.seed, a.max_iter or 5, lib)), flush=True)
+        return
+    if a.data == 'tfidf':
+        print(format_table(bench_sparse(a.n or 100_000, a.d or 50_000, a.density, a.k or 50, a.fit_repeat or a.repeat, a.seed, peers)), flush=True)
         return
     n, d, k = a.n or 100_000, a.d or 32, a.k or 64
     data = gaussian_blobs(n, d, k, a.seed) if a.data == 'gaussian' else blobs(n, d, k, a.seed, std=a.spread)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 import torch
 from .distance import _sq_distances_block, _row_chunk_size, sq_norms
+from .sparse import row_block
 
 # %% auto #0
 __all__ = ['assign_centroids']
@@ -36,6 +37,6 @@ def assign_centroids(
     distances = torch.empty(n, dtype=data.dtype, device=data.device)
     step = chunk_size or _row_chunk_size(n, k)
     for s in range(0, n, step):
-        _nearest_centroid_block(data[s:s + step], centroids, data_sqnorm[s:s + step], c_sqnorm,
+        _nearest_centroid_block(row_block(data, s, s + step), centroids, data_sqnorm[s:s + step], c_sqnorm,
                                out=(distances[s:s + step], labels[s:s + step]))
     return labels, distances

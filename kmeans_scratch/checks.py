@@ -6,6 +6,7 @@ import math, numbers, warnings
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
+from .sparse import is_sparse, is_sparse_input, as_csr, csr_tensor, sparse_sq_norms, scale_rows, to_scipy
 
 # %% auto #0
 __all__ = ['DataTypeError', 'check_data', 'check_sample_weight', 'check_range', 'unit_rows', 'check_device', 'not_fitted']
@@ -102,9 +103,13 @@ def check_data(
     device=None,           # compute device; the input's (CPU for non-tensors) when None
     min_samples:int=1,     # fewest rows accepted
     estimator:str='KMeans',# the estimator that received `X`, for error messages
-) -> torch.Tensor:         # a 2-D finite float tensor on `device`
+    accept_sparse:bool=False, # take SciPy and torch sparse matrices, returned as a torch CSR tensor (the sparse lesson)
+) -> torch.Tensor:         # a 2-D finite float tensor on `device`, dense or CSR
     "Validate `X` once, before any work: type, shape and finiteness, with errors that name `name`."
-    t = _as_tensor(X, name)
+    if accept_sparse and is_sparse_input(X):
+        try: t = as_csr(X, name)
+        except TypeError as e: raise DataTypeError(str(e)) from None  # a ValueError too, as scikit-learn raises for complex data
+    else: t = _as_tensor(X, name)
     shape = tuple(t.shape)
     if t.ndim != 2:
         hint = {0: " A single number is not a data set.",
@@ -117,7 +122,18 @@ def check_data(
     if n_features is not None and d != n_features:
         raise ValueError(f"{name} has {d} features, but {estimator} is expecting {n_features} features as input "
                          f"(the number of columns it was fitted on).")
-    return _cast(t, name, dtype or _compute_dtype(t.dtype), device if device is not None else t.device)
+    dtype, device = dtype or _compute_dtype(t.dtype), device if device is not None else t.device
+    if not is_sparse(t): return _cast(t, name, dtype, device)
+    values = t.values()
+    if values.is_floating_point() and not bool(torch.isfinite(values.sum())) and not bool(torch.isfinite(values).all()):
+        bad = ~torch.isfinite(values)  # the zeros are finite: only stored values can be NaN or inf
+        first = int(bad.nonzero()[0, 0])
+        row, column = int(torch.searchsorted(t.crow_indices(), first, right=True)) - 1, int(t.col_indices()[first])
+        what, count = 'NaN' if bool(torch.isnan(values[first])) else 'inf', int(bad.sum())
+        more = f", and {count - 1} more NaN or inf value{'s' * (count > 2)}" if count > 1 else ""
+        raise ValueError(f"{name} contains {what} (first at row {row}, column {column}){more}; K-Means needs finite values: drop or impute those entries first.")
+    values = _cast(values, name, dtype, device)
+    return csr_tensor(t.crow_indices().to(device), t.col_indices().to(device), values, shape)
 
 # %% ../nbs/06_checks.ipynb #077ddd6e
 def check_sample_weight(
@@ -140,6 +156,7 @@ def check_sample_weight(
 # %% ../nbs/06_checks.ipynb #de43f909
 def _output_like(t:torch.Tensor, like:dict):
     "Convert a result tensor to the kind of the input it answers: numpy for non-tensors, a tensor on the input's device otherwise."
+    if is_sparse(t): return to_scipy(t) if like['kind'] == 'numpy' else t.to(like['device'])
     if like['kind'] == 'numpy':
         a = t.detach().cpu().numpy()
         return a.astype(np.int32) if a.dtype == np.int64 else a
@@ -156,7 +173,8 @@ def check_range(
     d:int|None=None,       # number of features; `centred`'s when None
 ):
     "ValueError when squared distances involving `centred`'s rows could overflow their dtype."
-    largest = float(max(-centred.min(), centred.max()))  # no |t| temporary the size of the data
+    if is_sparse(centred): d, centred = d or centred.shape[1], centred.values()  # the zeros are within range
+    largest = float(max(-centred.min(), centred.max())) if centred.numel() else 0.  # no |t| temporary the size of the data
     limit = math.sqrt(torch.finfo(centred.dtype).max / (d or centred.shape[1])) / 2  # ‖x − c‖² ≤ d·(2·max|coordinate|)²
     if not largest < limit:  # also true for NaN, from a mean that overflowed
         advice = f"Rescale {name}" + (", or use float64." if centred.dtype != torch.float64 else ".")
@@ -169,13 +187,13 @@ def unit_rows(
     name:str='X',          # the argument they came from, for the message
 ) -> torch.Tensor:         # each row divided by its Euclidean length
     "`data`'s rows scaled to length one; ValueError naming how many rows have no direction."
-    norms = torch.linalg.vector_norm(data, dim=1)
+    norms = sparse_sq_norms(data).sqrt_() if is_sparse(data) else torch.linalg.vector_norm(data, dim=1)
     zero = norms == 0
     if bool(zero.any()):
         count, first = int(zero.sum()), int(zero.nonzero()[0, 0])
         raise ValueError(f"{name} has {count} row(s) of length zero (the first is row {first}), which have no direction: "
                          f"metric='cosine' needs every row to be non-zero. Drop those rows, or use metric='euclidean'.")
-    return data / norms[:, None]
+    return scale_rows(data, 1 / norms) if is_sparse(data) else data / norms[:, None]
 
 # %% ../nbs/06_checks.ipynb #b81957e0
 def check_device(

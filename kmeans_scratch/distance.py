@@ -3,6 +3,7 @@
 # %% ../nbs/01_distance.ipynb #43e46873
 from __future__ import annotations
 import torch
+from .sparse import is_sparse, row_block, sparse_sq_norms, sparse_own_sq_distances, select_rows
 
 # %% auto #0
 __all__ = ['sq_norms', 'expansion_error', 'calculate_distances', 'own_sq_distances']
@@ -24,6 +25,7 @@ def sq_norms(
     chunk_size:int=65536,  # rows per chunk, to bound the temporary memory
 ) -> torch.Tensor:         # ‖x‖² per row (n,)
     "Squared Euclidean norm of each row, without a temporary the size of `data`."
+    if is_sparse(data): return sparse_sq_norms(data)  # the sparse lesson: from the stored values
     out = torch.empty(data.shape[0], dtype=data.dtype, device=data.device)
     for s in range(0, data.shape[0], chunk_size):
         torch.sum(data[s:s + chunk_size].square(), 1, out=out[s:s + chunk_size])
@@ -57,15 +59,16 @@ def calculate_distances(
     chunk_size:int|None=None, # rows per chunk; `_row_chunk_size(n, k)` when None
 ) -> torch.Tensor:         # the n×k table of (squared) Euclidean distances
     "Euclidean distance from every point to every centroid, by chunked matrix products."
-    shift = centroids.mean(0)
+    shift = centroids.mean(0) if not is_sparse(data) else centroids.new_zeros(centroids.shape[1])  # sparse rows cannot be centred
     c = centroids - shift
     c_sqnorm = (c * c).sum(1)
     n, k = data.shape[0], c.shape[0]
     out = torch.empty(n, k, dtype=data.dtype, device=data.device)
     step = chunk_size or _row_chunk_size(n, k)
     for start in range(0, n, step):
-        x = data[start:start + step] - shift
-        out[start:start + step] = _sq_distances_block(x, c, (x * x).sum(1), c_sqnorm)
+        x = row_block(data, start, start + step)
+        if not is_sparse(x): x = x - shift
+        out[start:start + step] = _sq_distances_block(x, c, sq_norms(x), c_sqnorm)
     return out if squared else out.sqrt_()
 
 # %% ../nbs/01_distance.ipynb #61295f6b
@@ -77,6 +80,8 @@ def own_sq_distances(
     rows:torch.Tensor|None=None, # indices of the points to measure (all when None), gathered a chunk at a time
 ) -> torch.Tensor:         # ‖x − c_label‖² per point measured, computed directly, not by the matmul expansion
     "Exact squared distance from each point (or each of `rows`) to its own centroid, in chunks."
+    if is_sparse(data): return sparse_own_sq_distances(data if rows is None else select_rows(data, rows), centroids,
+                                                       labels if rows is None else labels.index_select(0, rows))
     n = data.shape[0] if rows is None else rows.shape[0]
     out = torch.empty(n, dtype=data.dtype, device=data.device)
     for s in range(0, n, chunk_size):

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 from .data import _generator
+from .sparse import is_sparse, dense_rows, row_block
 from .distance import calculate_distances, sq_norms
 from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
@@ -150,12 +151,14 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
     p = self._check_params()
     if self.distributed or self._streams(X): return self._fit_chunked(X, p, sample_weight, callback, transform)
     name = type(self).__name__
-    data = check_data(X, 'X', device=p.device, estimator=name)
+    data = check_data(X, 'X', device=p.device, estimator=name, accept_sparse=True)
     given = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
     p = self._check_with_data(p, data, given)
     scale = 1. if given is None else float(given.max())
     weights = None if given is None else given / scale  # the same fit, and no sum can overflow
-    if p.spherical: data, mean, in_place = unit_rows(data, 'X'), data.new_zeros(data.shape[1]), False  # directions: nothing to centre
+    if p.spherical or is_sparse(data):  # directions, or sparse rows: nothing to centre
+        mean, in_place = torch.zeros(data.shape[1], dtype=data.dtype, device=data.device), False
+        if p.spherical: data = unit_rows(data, 'X')
     else:
         mean = data.mean(0)
         in_place = not self.copy_x and _writable_view(X, data)
@@ -254,9 +257,10 @@ def _prepare(self:_CentresModel, X, method:str) -> tuple[torch.Tensor, torch.Ten
     if not self.__sklearn_is_fitted__(): raise not_fitted(self, method)
     centres = check_data(self.cluster_centers_, 'cluster_centers_', device=check_device(self.device), estimator=type(self).__name__)
     n_features = getattr(self, 'n_features_in_', centres.shape[1])
-    data = check_data(X, 'X', n_features=n_features, dtype=centres.dtype, device=centres.device, estimator=type(self).__name__)
+    data = check_data(X, 'X', n_features=n_features, dtype=centres.dtype, device=centres.device, estimator=type(self).__name__, accept_sparse=True)
     if hasattr(self, 'feature_names_in_') or hasattr(X, 'columns'): validate_data(self, X, reset=False, skip_check_array=True)
     if self.metric == 'cosine': return unit_rows(data, 'X'), unit_rows(centres, 'cluster_centers_')
+    if is_sparse(data): return data, centres  # sparse rows cannot be centred (the sparse lesson)
     shift = centres.mean(0)  # centring keeps float32 accurate (the distance lesson)
     data, centres = data - shift, centres - shift
     check_range(data, 'X')
@@ -300,8 +304,9 @@ def score(self:_CentresModel, X, y=None, sample_weight=None) -> float:
 # %% ../nbs/07_estimator.ipynb #ccaf6818
 @patch
 def __sklearn_tags__(self:_CentresModel):
-    "scikit-learn's tags from the mixins, with float32 preserved by `transform`."
+    "scikit-learn's tags from the mixins: float32 preserved by `transform`, sparse input accepted."
     tags = super(_CentresModel, self).__sklearn_tags__()
+    tags.input_tags.sparse = True  # SciPy and torch sparse matrices, never made dense (the sparse lesson)
     tags.transformer_tags.preserves_dtype = ['float64', 'float32']
     return tags
 
@@ -318,15 +323,28 @@ def kmeans_plusplus(
     "Greedy k-means++ seeding on all points, as `sklearn.cluster.kmeans_plusplus`."
     km = KMeans(n_clusters, random_state=random_state)
     p = km._check_params()
-    data = check_data(X, 'X', estimator='kmeans_plusplus')
+    data = check_data(X, 'X', estimator='kmeans_plusplus', accept_sparse=True)
     weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
     p = km._check_with_data(p, data, weights)
-    mean = data.mean(0)
-    centred = data - mean
+    centred = data if is_sparse(data) else data - data.mean(0)
     chosen = init_kmeans_plusplus(centred, n_clusters, _generator(next(_run_seeds(p.random_state))), weights, n_local_trials=n_local_trials)
-    indices = assign_centroids(centred, chosen)[0]  # each centre is a copy of a row: its nearest row is at distance 0
+    indices = _rows_of(chosen, centred)
     like = _describe(X)
-    return _output_like(data[indices], like), _output_like(indices, like)
+    return _output_like(dense_rows(data, indices), like), _output_like(indices, like)
+
+def _rows_of(
+    points:torch.Tensor,   # a few points that are copies of rows of `data` (k×d)
+    data:torch.Tensor,     # the rows (n×d), dense or sparse
+    rows_per_block:int=65_536, # rows compared at once: a block×k table
+) -> torch.Tensor:         # the index of the row each point copies (k,)
+    "Where each of `points` sits in `data`: the row nearest to it, found a block of rows at a time."
+    best = torch.full((points.shape[0],), torch.inf, dtype=points.dtype, device=points.device)
+    where = torch.zeros(points.shape[0], dtype=torch.long, device=points.device)
+    for s in range(0, data.shape[0], rows_per_block):
+        nearest, at = calculate_distances(points, row_block(data, s, s + rows_per_block), squared=True).min(0)
+        closer = nearest < best
+        best, where = torch.where(closer, nearest, best), torch.where(closer, at + s, where)
+    return where
 
 # %% ../nbs/07_estimator.ipynb #08a7e012
 def k_means(

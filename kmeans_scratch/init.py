@@ -6,6 +6,7 @@ import math
 import torch
 from .data import _generator
 from .distance import sq_norms
+from .sparse import is_sparse, dense_rows, select_rows, sparse_cluster_sums
 
 # %% auto #0
 __all__ = ['INIT_METHODS', 'init_random', 'init_random_partition', 'init_farthest', 'init_kmeans_plusplus',
@@ -23,7 +24,7 @@ def init_random(
     if weights is not None:
         positive = weights[order] > 0
         order = torch.cat([order[positive], order[~positive]])
-    return data[order[:k]].clone()
+    return dense_rows(data, order[:k]).clone()
 
 # %% ../nbs/02_init.ipynb #588f81cc
 def init_random_partition(
@@ -35,8 +36,9 @@ def init_random_partition(
     "Means of a random partition of the points into `k` groups."
     labels = torch.randint(k, (data.shape[0],), generator=generator).to(data.device)
     w = torch.ones(data.shape[0], dtype=data.dtype, device=data.device) if weights is None else weights.to(data.dtype)
-    sums = data.new_zeros(k, data.shape[1]).index_add_(0, labels, data * w[:, None])  # the update lesson's `cluster_sums`, in short
-    counts = data.new_zeros(k).index_add_(0, labels, w)
+    if is_sparse(data): sums = sparse_cluster_sums(labels, data, k, w)
+    else: sums = data.new_zeros(k, data.shape[1]).index_add_(0, labels, data * w[:, None])  # the update lesson's `cluster_sums`, in short
+    counts = torch.zeros(k, dtype=data.dtype, device=data.device).index_add_(0, labels, w)
     # a group that drew no point (tiny data) falls back to a random point rather than 0/0
     fallback = init_random(data, k, generator, weights)
     return torch.where(counts[:, None] > 0, sums / counts.clamp_min(torch.finfo(data.dtype).tiny)[:, None], fallback)
@@ -47,6 +49,7 @@ def _sq_distances_to(data, points, data_sqnorm=None, p_sqnorm=None):
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
     if p_sqnorm is None: p_sqnorm = (points * points).sum(1)
     # the wide m×n product runs 2-3× faster than the tall n×m one on the CPU, and m is small, so no chunks are needed
+    if is_sparse(data): return torch.addmm(p_sqnorm, data, points.T, alpha=-2).T.add_(data_sqnorm).clamp_min_(0)  # CSR on the left only
     return torch.addmm(p_sqnorm[:, None], points, data.T, alpha=-2).add_(data_sqnorm).clamp_min_(0)
 
 # %% ../nbs/02_init.ipynb #bfb548b5
@@ -63,7 +66,7 @@ def init_farthest(
     closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[0]
     if weights is not None: closest = torch.where(weights > 0, closest, -1)
     for i in range(1, k):
-        centroids[i] = data[closest.argmax()]
+        centroids[i] = dense_rows(data, closest.argmax()[None])[0]
         closest = torch.minimum(closest, _sq_distances_to(data, centroids[i:i + 1], data_sqnorm)[0])
     return centroids
 
@@ -83,16 +86,16 @@ def init_kmeans_plusplus(
     w = None if weights is None else weights.to(torch.float64)  # unit weights: no products at all
     centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
     first = torch.multinomial(torch.ones(n, dtype=torch.float64) if w is None else w.cpu(), 1, generator=generator).to(device)
-    centroids[0] = data[first[0]]
+    centroids[0] = dense_rows(data, first)[0]
     closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[0]
     for i in range(1, k):
         cumulative = torch.cumsum(closest if w is None else w * closest, 0, dtype=torch.float64)
         targets = torch.rand(n_local_trials, generator=generator, dtype=torch.float64).to(device) * cumulative[-1]
         candidates = torch.searchsorted(cumulative, targets).clamp_max_(n - 1)
-        cand_dist = _sq_distances_to(data, data[candidates], data_sqnorm, data_sqnorm[candidates]).clamp_max_(closest)  # D² if each joined
+        cand_dist = _sq_distances_to(data, dense_rows(data, candidates), data_sqnorm, data_sqnorm[candidates]).clamp_max_(closest)  # D² if each joined
         potentials = cand_dist.sum(1, dtype=torch.float64) if w is None else cand_dist.to(torch.float64) @ w
         best = potentials.argmin()
-        centroids[i] = data[candidates[best]]
+        centroids[i] = dense_rows(data, candidates[best][None])[0]
         closest = cand_dist[best]
     return centroids
 
@@ -113,9 +116,9 @@ def init_kmeans_plusplus_pooled(
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
     centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
     first = torch.multinomial(torch.ones(n, dtype=torch.float64) if weights is None else weights.cpu().double(), 1, generator=generator)
-    centroids[0] = data[first[0]]
+    centroids[0] = dense_rows(data, first.to(device))[0]
     closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[0]
-    most = max(4 * trials, min(_POOL_ELEMENTS // n, 1024))  # candidates per pool: enough rows for a wide product
+    most = max(4 * trials, min(_POOL_ELEMENTS // n, _POOL_ELEMENTS // data.shape[1], 1024))  # candidates per pool: enough rows for a wide product, few enough to gather (wide sparse rows)
     pos = size = 0  # the pool's candidates from `pos` on are not yet looked at
     for i in range(1, k):
         kept = None
@@ -128,7 +131,7 @@ def init_kmeans_plusplus_pooled(
             pool_idx = torch.searchsorted(cumulative, u).clamp_max_(n - 1)
             drawn_at = closest[pool_idx]
             keep_u = torch.rand(size, generator=generator, dtype=closest.dtype).to(device)
-            pool = _sq_distances_to(data, data[pool_idx], data_sqnorm, data_sqnorm[pool_idx])  # size×n: the one wide product
+            pool = _sq_distances_to(data, dense_rows(data, pool_idx), data_sqnorm, data_sqnorm[pool_idx])  # size×n: the one wide product
             kept = torch.arange(size, device=device)  # a fresh draw needs no rejection
         chosen = kept[:trials]
         pos = int(chosen[-1]) + 1
@@ -136,7 +139,7 @@ def init_kmeans_plusplus_pooled(
         # summed in the data's dtype, not float64: a pairwise float32 sum is far more exact than candidates' potentials differ, and 4× cheaper
         potentials = cand_dist.sum(1) if weights is None else cand_dist @ weights.to(cand_dist.dtype)
         best = potentials.argmin()
-        centroids[i] = data[pool_idx[chosen[best]]]
+        centroids[i] = dense_rows(data, pool_idx[chosen[best]][None])[0]
         closest = cand_dist[best]
     return centroids
 
@@ -166,7 +169,7 @@ def init_kmeans_plusplus_sampled(
     order = torch.randperm(n, generator=generator).to(data.device)
     if weights is not None: order = order[weights[order] > 0]  # weightless points could never be chosen anyway
     chosen = order[:max(m, k)]
-    return init_kmeans_plusplus_pooled(data[chosen], k, generator, None if weights is None else weights[chosen])
+    return init_kmeans_plusplus_pooled(select_rows(data, chosen), k, generator, None if weights is None else weights[chosen])
 
 # %% ../nbs/02_init.ipynb #92bfa81b
 INIT_METHODS = {'k-means++': init_kmeans_plusplus_sampled, 'random': init_random,
@@ -185,5 +188,5 @@ def initialize_centroids(
         raise ValueError(f"method must be one of {sorted(INIT_METHODS)}; got {method!r}")
     if not isinstance(k, int) or not 1 <= k <= data.shape[0]:
         raise ValueError(f"k must be an integer between 1 and the number of points ({data.shape[0]}); got {k!r}")
-    shift = data.mean(0)
+    shift = data.mean(0) if not is_sparse(data) else torch.zeros(data.shape[1], dtype=data.dtype, device=data.device)  # sparse rows are not centred (the sparse lesson)
     return INIT_METHODS[method](data - shift, k, _generator(seed), weights) + shift

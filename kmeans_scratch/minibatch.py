@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Cluster
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 from .data import _generator
+from .sparse import is_sparse, select_rows, dense_rows
 from .distance import sq_norms
 from .assign import assign_centroids
 from .update import cluster_sums
@@ -54,7 +55,7 @@ def reassign_starved(
     if m == 0: return centres, counts, 0
     chosen = candidates[torch.randperm(candidates.shape[0], generator=generator)[:m].to(batch.device)]
     centres = centres.clone()
-    centres[starved] = batch[chosen]
+    centres[starved] = dense_rows(batch, chosen)
     if bool((~starved).any()): counts = torch.where(starved, counts[~starved].min(), counts)  # not too small, or it is moved again at once
     return centres, counts, m
 
@@ -150,9 +151,9 @@ def _start(self:MiniBatchKMeans,
     def draw(): return usable[torch.randperm(usable.shape[0], generator=generator)[:init_size].to(data.device)]
     pick, held_out = draw(), draw()
     best, best_inertia = None, None
-    for run, start in enumerate(KMeans._starts(self, p, data[pick], None if weights is None else weights[pick], shift, like)):
+    for run, start in enumerate(KMeans._starts(self, p, select_rows(data, pick), None if weights is None else weights[pick], shift, like)):
         if p.n_init == 1: return start
-        inertia = _weighted_sum(assign_centroids(start, data[held_out])[1], None if weights is None else weights[held_out])
+        inertia = _weighted_sum(assign_centroids(start, select_rows(data, held_out))[1], None if weights is None else weights[held_out])
         if self.verbose: print(f"Init {run + 1}/{p.n_init}: inertia {inertia:.6g} on {len(held_out)} held-out samples")
         if best is None or inertia < best_inertia: best, best_inertia = start, inertia
     return best
@@ -176,14 +177,26 @@ def _step(self:MiniBatchKMeans,
         if moved and self.verbose: print(f"[MiniBatchKMeans] Reassigning {moved} cluster centers.")
     return inertia, float(((self._centres - old) ** 2).sum(dtype=torch.float64))
 
+# %% ../nbs/17_minibatch.ipynb #8535c46a
+@patch
+def _centred(self:MiniBatchKMeans, data:torch.Tensor) -> torch.Tensor:
+    "`data` in the coordinates of the centres: minus the first data's mean; a sparse batch, which cannot be shifted, moves the centres back to the origin instead."
+    if not is_sparse(data):
+        data = data - self._shift
+        check_range(data, 'X')
+        return data
+    if hasattr(self, '_centres') and bool(self._shift.any()):  # dense batches came first: undo their shift once
+        self._centres, self._shift = self._centres + self._shift, torch.zeros_like(self._shift)
+    check_range(data, 'X')
+    return data
+
 # %% ../nbs/17_minibatch.ipynb #62cbd7b6
 @patch
 def _begin(self:MiniBatchKMeans, p:_Fit, X, data:torch.Tensor, weights:torch.Tensor|None) -> tuple[_Fit, torch.Tensor]:
     "Check the parameters `p` against the first data, centre it, and set the starting state; returns the parameters and the centred data."
     p, init_size = self._check(p, data, weights)
-    self._shift = data.mean(0)
-    data = data - self._shift
-    check_range(data, 'X')
+    self._shift = torch.zeros(data.shape[1], dtype=data.dtype, device=data.device) if is_sparse(data) else data.mean(0)
+    data = self._centred(data)
     seeds = _run_seeds(p.random_state)
     self._rng = _generator(next(seeds))  # batches and reassignments; the starts get a seed of their own
     self._centres = self._start(dataclasses.replace(p, random_state=next(seeds)), data, weights, self._shift, _describe(X), init_size, self._rng)
@@ -213,7 +226,7 @@ def fit(self:MiniBatchKMeans,
 ) -> MiniBatchKMeans:
     "Compute the centres of `X` from random mini-batches, until the smoothed batch inertia stops improving or after `max_iter` passes."
     p = KMeans._check_params(self)  # before the data is looked at
-    data = check_data(X, 'X', device=check_device(self.device), estimator=type(self).__name__)
+    data = check_data(X, 'X', device=check_device(self.device), estimator=type(self).__name__, accept_sparse=True)
     weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
     for name in ('labels_', 'inertia_'): self.__dict__.pop(name, None)
     p, data = self._begin(p, X, data, weights)
@@ -222,7 +235,7 @@ def fit(self:MiniBatchKMeans,
     n_steps = self.max_iter * n // b
     stop = EarlyStopping(min(2 * b / (n + 1), 1.), tolerance(data, p.tol, data_sqnorm), self.max_no_improvement)
     for step, rows in zip(range(n_steps), self._sample_batches(n, b, weights, data.device)):
-        inertia, shift = self._step(data[rows], None, data_sqnorm[rows])  # drawn in proportion to the weights, so counted once each
+        inertia, shift = self._step(select_rows(data, rows), None, data_sqnorm[rows])  # drawn in proportion to the weights, so counted once each
         why = stop.update(inertia / b, shift)
         if callback is not None: callback(step + 1, self._centres + self._shift)
         if self.verbose: print(f"Minibatch step {step + 1}/{n_steps}: mean batch inertia: {inertia / b:.6g}" + (f", ewa inertia: {stop.ewa:.6g}" if stop.ewa is not None else ""))
@@ -251,15 +264,14 @@ def partial_fit(self:MiniBatchKMeans,
     p = KMeans._check_params(self)
     name = type(self).__name__
     if not self.__sklearn_is_fitted__():
-        data = check_data(X, 'X', device=check_device(self.device), estimator=name)
+        data = check_data(X, 'X', device=check_device(self.device), estimator=name, accept_sparse=True)
         weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
         _, batch = self._begin(p, X, data, weights)
     else:
-        data = check_data(X, 'X', n_features=self.n_features_in_, dtype=self._centres.dtype, device=self._centres.device, estimator=name)
+        data = check_data(X, 'X', n_features=self.n_features_in_, dtype=self._centres.dtype, device=self._centres.device, estimator=name, accept_sparse=True)
         weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
         if hasattr(self, 'feature_names_in_') or hasattr(X, 'columns'): validate_data(self, X, reset=False, skip_check_array=True)
-        batch = data - self._shift
-        check_range(batch, 'X')
+        batch = self._centred(data)
     self._step(batch, weights)
     self.n_steps_ += 1
     like = _describe(X)

@@ -9,6 +9,7 @@ from .distance import sq_norms, own_sq_distances
 from .assign import assign_centroids
 from .update import cluster_sums, relocate_empty_clusters, centroids_from_sums, move_points
 from .bounds import BoundedAssigner
+from .sparse import is_sparse, sparse_mean_variance
 
 # %% auto #0
 __all__ = ['tolerance', 'LloydStep', 'make_assigner', 'lloyd_iterations', 'exact_inertia', 'lloyd', 'best_of_runs']
@@ -21,6 +22,7 @@ def tolerance(
 ) -> float:                # absolute tolerance on the total squared centroid shift
     "`tol` scaled by the mean variance of the features, as scikit-learn does."
     if tol <= 0: return 0.
+    if is_sparse(data): return sparse_mean_variance(data) * tol  # sparse data is not centred
     if data_sqnorm is None: return float(data.var(0, correction=0).mean()) * tol
     return float(data_sqnorm.sum(dtype=torch.float64)) / data.shape[0] / data.shape[1] * tol  # centred: the variances sum to mean ‖x‖²
 
@@ -72,6 +74,7 @@ def make_assigner(
     "The assignment step for Lloyd's loop: with bounds where they pay, plain chunked matmuls otherwise."
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
     if bounds is None: bounds = data.device.type == 'cpu' and data.shape[0] * k >= _BOUNDS_MIN_WORK
+    if is_sparse(data): bounds = False  # the bounds keep dense per-point state; sparse rows get the plain chunked products
     if bounds: return BoundedAssigner(data, data_sqnorm)
     return lambda centroids: assign_centroids(centroids, data, data_sqnorm)
 
@@ -98,7 +101,7 @@ def lloyd_iterations(
     "Run Lloyd's algorithm, yielding a `LloydStep` after each iteration until it converges or reaches `max_iter`."
     k, on_cpu = centroids.shape[0], _host_reads_free(data.device)
     if assign is None: assign = make_assigner(data, k, data_sqnorm)
-    carry_sums = on_cpu and data.shape[0] >= _CARRY_SUMS_MIN_POINTS
+    carry_sums = on_cpu and data.shape[0] >= _CARRY_SUMS_MIN_POINTS and not is_sparse(data)  # a sparse sum costs one pass over the entries anyway
     previous = sums = relocated_at = None
     for i in range(1, max_iter + 1):
         labels, distances = assign(centroids)

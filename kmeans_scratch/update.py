@@ -4,7 +4,8 @@
 from __future__ import annotations
 import functools
 import torch
-from .distance import expansion_error
+from .distance import expansion_error, own_sq_distances
+from .sparse import is_sparse, sparse_cluster_sums, dense_rows
 
 # %% auto #0
 __all__ = ['cluster_sums', 'relocate_empty_clusters', 'centroids_from_sums', 'update_centroids', 'move_points']
@@ -17,6 +18,10 @@ def cluster_sums(
     weights:torch.Tensor|None=None, # sample weights (n,); all ones when None
 ) -> tuple[torch.Tensor, torch.Tensor]: # (weighted sums k×d, total weights k)
     "Weighted sum of the points and total weight in each cluster, with `index_add_`."
+    if is_sparse(data):  # one index_add_ over the stored entries (the sparse lesson)
+        counts = torch.bincount(labels, minlength=k).to(data.dtype) if weights is None else \
+                 torch.zeros(k, dtype=data.dtype, device=data.device).index_add_(0, labels, weights)
+        return sparse_cluster_sums(labels, data, k, weights), counts
     sums = torch.zeros(k, data.shape[1], dtype=data.dtype, device=data.device)
     if weights is None:
         sums.index_add_(0, labels, data)
@@ -44,14 +49,15 @@ def relocate_empty_clusters(
     farthest = torch.topk(distances, min(k, n)).indices
     rank = (torch.cumsum(empty, 0) - 1).clamp_(0, farthest.shape[0] - 1)  # the i-th empty cluster takes the i-th farthest point
     taken = farthest[rank]
+    rows = dense_rows(data, taken)  # a few rows, dense even when the data is sparse
     own = sums[assignments[taken]] / counts[assignments[taken]].clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
-    rounding = expansion_error((data[taken] ** 2).sum(1), (own ** 2).sum(1), data.shape[1], data.dtype)
+    rounding = expansion_error((rows ** 2).sum(1), (own ** 2).sum(1), data.shape[1], data.dtype)
     empty = empty & (distances[taken] > rounding)  # a point on its centroid (up to rounding) gains nothing by founding a cluster: no cycles
     w_taken = torch.ones_like(counts) if weights is None else weights[taken].to(counts.dtype)
     moved = torch.where(empty, w_taken, 0)
-    sums = sums.index_add(0, assignments[taken], data[taken] * -moved[:, None])
+    sums = sums.index_add(0, assignments[taken], rows * -moved[:, None])
     counts = counts.index_add(0, assignments[taken], -moved)
-    sums = torch.where(empty[:, None], data[taken] * w_taken[:, None], sums)
+    sums = torch.where(empty[:, None], rows * w_taken[:, None], sums)
     counts = torch.where(empty, w_taken, counts)
     return sums, counts
 
@@ -69,7 +75,7 @@ def centroids_from_sums(
     if data.device.type == 'cpu' and has_weight.all(): return means
     if previous is not None: return torch.where(has_weight[:, None], means, previous)
     if callable(distances): distances = distances()
-    return torch.where(has_weight[:, None], means, data[distances.argmax()])
+    return torch.where(has_weight[:, None], means, dense_rows(data, distances.argmax()[None])[0])
 
 # %% ../nbs/04_update.ipynb #2dcb8b3e
 def update_centroids(
@@ -85,7 +91,7 @@ def update_centroids(
         @functools.cache  # computed once, and only if a cluster is empty
         def distances(sums=sums, counts=counts):  # against the means before relocation
             means = sums / counts.clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
-            return ((data - means[assignments]) ** 2).sum(1)
+            return own_sq_distances(data, means, assignments)
     sums, counts = relocate_empty_clusters(sums, counts, assignments, data, distances, weights)
     return centroids_from_sums(sums, counts, data, distances)
 
@@ -102,7 +108,7 @@ def move_points(
     "Update cluster sums and weights for the points whose label changed, without summing the others again."
     if moved is None: moved = (old_labels != new_labels).nonzero()[:, 0]
     if moved.numel() == 0: return sums, counts
-    rows = data.index_select(0, moved)
+    rows = dense_rows(data, moved)  # the moved points, dense even when the data is sparse
     w = torch.ones(moved.shape[0], dtype=counts.dtype, device=counts.device) if weights is None else weights.index_select(0, moved).to(counts.dtype)
     if weights is not None: rows = rows * w[:, None].to(rows.dtype)
     old, new = old_labels.index_select(0, moved), new_labels.index_select(0, moved)
