@@ -188,6 +188,8 @@ def fit_distributed(
     memory_budget=None,    # bytes or a string, for each rank's chunks
     group=None,            # the process group; the default group when None
     dtype=None, device=None, callback=None, labels_dir=None, # as in `fit_chunks`
+    spherical:bool=False,  # cosine K-Means, as in `fit_chunks`
+    progress=False,        # a progress bar on rank 0 (see `progress_bar`); the other ranks stay silent
 ) -> tuple[torch.Tensor, np.ndarray, float, int, str|None]: # (centres, this rank's labels, inertia over all ranks, iterations, why it stopped)
     "K-Means over the union of every rank's shard: each rank calls this with its own rows."
     reduce = ProcessGroupReduce(group)
@@ -197,4 +199,4 @@ def fit_distributed(
     reduce.sum(torch.zeros(1, dtype=torch.float64), error)  # a shard that cannot be read stops every rank here
     if isinstance(init, str) and init == 'k-means||': init = kmeans_parallel
     return fit_chunks(source, n_clusters, init, n_init, weights, max_iter, tol, random_state, memory_budget, reduce,
-                      dtype, device, callback, labels_dir)
+                      dtype, device, callback, labels_dir, spherical, progress)

@@ -216,7 +216,6 @@ def _streams(self:_CentresModel, X) -> bool:
 @patch
 def _fit_chunked(self:KMeans, X, p:_Fit, sample_weight, callback, transform:bool):
     "Fit rows read a chunk at a time (a path, a memmap, an array-like of rows: the streaming lesson), or this rank's shard of a distributed fit."
-    if p.spherical: raise ValueError("metric='cosine' is not supported yet for data read in chunks or for distributed fits: use metric='euclidean'.")
     if callable(p.init) and not isinstance(p.init, str):
         raise TypeError("A callable init is not supported for data read in chunks or for distributed fits: pass a method name or starting centres.")
     if transform: raise ValueError("fit_transform of data read in chunks would hold an n_samples×n_clusters table in memory: call fit, then transform.")
@@ -224,7 +223,8 @@ def _fit_chunked(self:KMeans, X, p:_Fit, sample_weight, callback, transform:bool
     run = fit_distributed if self.distributed else fit_chunks
     init = kmeans_parallel if p.init == 'k-means||' else p.init
     centres, labels, inertia, n_iter, why = run(X, p.n_clusters, init=init, n_init=n_init, weights=sample_weight, max_iter=p.max_iter,
-        tol=p.tol, random_state=next(_run_seeds(p.random_state)), memory_budget=self.memory_budget, device=p.device, callback=callback)
+        tol=p.tol, random_state=next(_run_seeds(p.random_state)), memory_budget=self.memory_budget, device=p.device, callback=callback,
+        spherical=p.spherical, progress=getattr(self, 'progress', False))  # cosine: rows scaled to unit length as read, inertia_ Σ w(1 − cos)
     like = _describe(X)
     for name in ('feature_names_in_',):  # a file has no column names
         if hasattr(self, name): delattr(self, name)

@@ -2,8 +2,8 @@
 
 # %% ../nbs/06a_streaming.ipynb #61f021fe
 from __future__ import annotations
-import math, os, tempfile
-from dataclasses import dataclass
+import math, os, sys, tempfile, time
+from dataclasses import dataclass, replace
 import numpy as np
 import torch
 from .data import _generator
@@ -11,13 +11,13 @@ from .distance import own_sq_distances
 from .init import INIT_METHODS, _kmeans_plusplus_sample_size
 from .assign import assign_centroids
 from .update import cluster_sums, relocate_empty_clusters, centroids_from_sums
-from .training import tolerance
-from .checks import check_range, _compute_dtype
+from .training import tolerance, _unit_means
+from .checks import check_range, _compute_dtype, unit_rows
 from .sources import ChunkSource, FileSource, Summary, TensorSource, _check_chunk, _torch_dtype, _weights_chunk, chunk_rows, chunks, make_source, parse_bytes, sample_rows, summary_pass
 
 # %% auto #0
-__all__ = ['LocalReduce', 'PassResult', 'lloyd_pass', 'update_from_pass', 'StreamStep', 'lloyd_chunks', 'fit_chunks',
-           'predict_chunks']
+__all__ = ['LocalReduce', 'PassResult', 'lloyd_pass', 'update_from_pass', 'Progress', 'ProgressBar', 'progress_bar', 'StreamStep',
+           'lloyd_chunks', 'UnitRows', 'fit_chunks', 'predict_chunks']
 
 # %% ../nbs/06a_streaming.ipynb #f673d8c1
 class LocalReduce:
@@ -65,6 +65,7 @@ def lloyd_pass(
     weights=None,          # sample weights (n,) scaled to at most 1, or None
     reduce=None,           # the reduction (`LocalReduce` when None)
     candidates:bool=True,  # keep the farthest points, for relocation
+    on_chunk=None,         # called after every chunk with this process's inertia so far (a host read per chunk: only when asked)
 ) -> PassResult:
     "One streamed Lloyd pass: assign every chunk, add up its sums, store its labels; then reduce the buffer once."
     reduce = reduce or LocalReduce()
@@ -87,6 +88,7 @@ def lloyd_pass(
             stats[2] += int(np.count_nonzero(labels[start:stop] != new))
             labels[start:stop] = new
             if candidates: best = _keep_farthest(best, x, d2, lab, w, k)
+            if on_chunk is not None: on_chunk(float(stats[0]))
     except Exception as e: error = e
     buf = reduce.sum(buf, error)
     sums, counts, stats = buf[:k * d].view(k, d), buf[k * d:k * d + k], buf[k * d + k:].tolist()  # the one host read
@@ -97,6 +99,7 @@ def update_from_pass(
     p:PassResult,          # the totals of a pass
     centroids:torch.Tensor,# the centres the pass assigned to (k×d)
     reduce=None,           # the reduction, to gather the candidates of every process
+    spherical:bool=False,  # unit rows and unit centres (cosine K-Means): each new centre scaled back onto the sphere
 ) -> tuple[torch.Tensor, bool]: # (new centres in the centres' dtype, whether a cluster was relocated)
     "New centres from a pass's sums: the update lesson's relocation and means, on the farthest points as candidates."
     reduce = reduce or LocalReduce()
@@ -108,13 +111,93 @@ def update_from_pass(
         every = torch.cat([t.to(sums.device) for t in reduce.gather(packed)])  # rank order: the same on every rank
         rows, dist, lab, w = every[:, :d], every[:, d], every[:, d + 1].long(), every[:, d + 2]
         sums, counts = relocate_empty_clusters(sums, counts, lab, rows, dist, w)
-    new = centroids_from_sums(sums, counts, sums, None, previous=centroids.to(torch.float64))
+    previous = centroids.to(torch.float64)
+    new = centroids_from_sums(sums, counts, sums, None, previous=previous)
+    if spherical: new = _unit_means(new, previous)  # the training lesson's spherical update
     return new.to(centroids.dtype), sums is not p.sums
+
+# %% ../nbs/06a_streaming.ipynb #79efc47d
+@dataclass
+class Progress:
+    "Where a fit stands: given to a `progress` callable after every chunk (`shift` None) and after every iteration."
+    run:int; iteration:int; max_iter:int
+    chunks_done:int; chunks:int  # this process's chunks of the current pass
+    inertia:float                # this process's inertia so far in the pass; the total of all processes once the iteration ends
+    shift:float|None             # the iteration's total squared centre shift, None while the pass runs
+    seconds:float                # since the pass began
+
+# %% ../nbs/06a_streaming.ipynb #43be17ae
+class _Silent:
+    "No progress shown; the interface of every progress display."
+    enabled = False
+    def __init__(self, total_iter:int=0, chunks_per_pass:int=1, run:int=0):
+        self.total_iter, self.chunks, self.run, self.it, self.done = total_iter, max(chunks_per_pass, 1), run, 1, 0
+        self.t_pass = time.perf_counter()
+    def chunk(self, inertia:float=math.nan):
+        "One more chunk of the pass done; `inertia` so far in the pass."
+    def iteration(self, inertia:float, shift:float):
+        "An iteration ended with this inertia and squared centre shift."
+    def close(self): "The fit ended."
+
+class _CallbackProgress(_Silent):
+    "Every chunk and iteration given to `f` as a `Progress` record."
+    enabled = True
+    def __init__(self, f, *args):
+        super().__init__(*args); self.f = f
+    def _record(self, inertia, shift):
+        return Progress(self.run, self.it, self.total_iter, self.done, self.chunks, inertia, shift, time.perf_counter() - self.t_pass)
+    def chunk(self, inertia=math.nan):
+        self.done += 1; self.f(self._record(inertia, None))
+    def iteration(self, inertia, shift):
+        self.f(self._record(inertia, shift)); self.it, self.done, self.t_pass = self.it + 1, 0, time.perf_counter()
+
+# %% ../nbs/06a_streaming.ipynb #ff91df64
+class ProgressBar(_CallbackProgress):
+    "A fit's progress as text on `file`: the current pass redrawn on one line on a terminal, one line kept per iteration everywhere."
+    def __init__(self, total_iter:int, chunks_per_pass:int, file=None, run:int=0, every:float=0.2):
+        super().__init__(self._show, total_iter, chunks_per_pass, run)
+        self.file, self.every, self.drawn, self.width = file or sys.stderr, every, 0., 0
+        self.live = bool(getattr(self.file, 'isatty', lambda: False)())  # redraw only where a carriage return does
+
+    def _show(self, p:Progress):
+        "Write the line for `p`: the iteration's, or (live only, at most every `every` seconds) the pass so far."
+        if p.shift is not None:
+            self._write(f"run {p.run}, iteration {p.iteration}/{p.max_iter}: {p.chunks_done}/{p.chunks} chunks, "
+                        f"inertia {p.inertia:.6g}, shift {p.shift:.3g}, {p.seconds:.2f} s", end='\n')
+        elif self.live and (time.perf_counter() - self.drawn >= self.every or p.chunks_done == p.chunks):
+            self.drawn, rate = time.perf_counter(), p.chunks_done / max(p.seconds, 1e-9)
+            filled = 20 * p.chunks_done // p.chunks
+            self._write(f"run {p.run}, iteration {p.iteration}/{p.max_iter} [{'#' * filled}{'.' * (20 - filled)}] {p.chunks_done}/{p.chunks} chunks, "
+                        f"inertia so far {p.inertia:.6g}, {rate:.3g} chunks/s, {(p.chunks - p.chunks_done) / max(rate, 1e-9):.0f} s left")
+
+    def _write(self, line:str, end:str=''):
+        "Replace the live line (padding out what is left of a longer one), or write a line."
+        pad = ' ' * max(0, self.width - len(line)) if self.live else ''
+        self.file.write(('\r' if self.live else '') + line + pad + end)
+        self.width = 0 if end else len(line)
+        self.file.flush()
+
+    def close(self):
+        if self.live and self.width: self._write('', end='\r')  # clear a pass left half-drawn (the fit stopped inside it)
+
+# %% ../nbs/06a_streaming.ipynb #d19f817f
+def progress_bar(
+    total_iter:int,        # most iterations
+    chunks_per_pass:int,   # chunks in one pass (this process's)
+    progress=True,         # False or None: silent; True: a `ProgressBar` on stderr; a stream (with `.write`): a bar there; a callable: given each `Progress`
+    run:int=0,             # the run number
+) -> _Silent:              # an object with `.chunk(inertia)`, `.iteration(inertia, shift)`, `.close()` and `.enabled`
+    "The progress display `progress` asks for; all have the same three methods, and the silent one does nothing."
+    if progress is None or progress is False: return _Silent(total_iter, chunks_per_pass, run)
+    if progress is True: return ProgressBar(total_iter, chunks_per_pass, sys.stderr, run)
+    if hasattr(progress, 'write'): return ProgressBar(total_iter, chunks_per_pass, progress, run)
+    if callable(progress): return _CallbackProgress(progress, total_iter, chunks_per_pass, run)
+    raise TypeError(f"progress must be True, False, a stream with .write or a callable taking Progress records; got {progress!r}.")
 
 # %% ../nbs/06a_streaming.ipynb #3996bddd
 @dataclass
 class StreamStep:
-    "The state after one streamed iteration (centres in data coordinates)."
+    "The state after one streamed iteration (centres in data coordinates; the inertia in the metric's units, with the caller's weights)."
     run:int; iteration:int; centroids:torch.Tensor; inertia:float; shift:float; converged:str|None
 
 def lloyd_chunks(
@@ -123,29 +206,37 @@ def lloyd_chunks(
     mean:torch.Tensor,     # the data's mean, in the compute dtype
     rows:int,              # rows per chunk
     labels:np.ndarray,     # storage for the labels (n,) int32
-    weights=None,          # sample weights scaled to at most 1
+    weights=None,          # sample weights scaled to at most 1 (with `.scale`, the factor that undoes it, as `_Scaled` has)
     max_iter:int=300,      # most iterations
     tol:float=0.,          # absolute tolerance on the total squared shift
     reduce=None,           # the reduction of each pass's buffer
     callback=None,         # called with each `StreamStep`
     run:int=0,             # the run number, for the callback
-) -> tuple[torch.Tensor, np.ndarray, float, int, str|None]: # (centres centred, labels, inertia, iterations, why it stopped)
+    spherical:bool=False,  # unit rows and unit centres (cosine K-Means; `mean` is then zero)
+    progress=False,        # False, True (a bar on stderr), a stream, or a callable taking `Progress` records (see `progress_bar`)
+) -> tuple[torch.Tensor, np.ndarray, float, int, str|None]: # (centres centred, labels, inertia (Σ w‖x − c‖²), iterations, why it stopped)
     "Lloyd's loop over a source of row chunks; the result of `lloyd` on the same rows from the same start."
     centroids, relocated_at = start, None
-    for i in range(1, max_iter + 1):
-        p = lloyd_pass(source, centroids, mean, rows, labels, weights, reduce)
-        new, relocated = update_from_pass(p, centroids, reduce)
-        shift = float(((new.double() - centroids.double()) ** 2).sum())
-        changed = i == 1 or p.changed > 0
-        cycling = relocated and relocated_at is not None and p.inertia >= relocated_at
-        if relocated: relocated_at = p.inertia
-        why = 'labels' if not changed else 'tol' if shift <= tol else 'cycle' if cycling else None
-        if callback is not None: callback(StreamStep(run, i, new + mean, p.inertia, shift, why))
-        if why: break
-        centroids = new
-    if why == 'labels' and shift == 0: return new, labels, p.exact, i, why
-    final = lloyd_pass(source, new, mean, rows, labels, weights, reduce, candidates=False)
-    return new, labels, final.exact, i, why
+    unit = getattr(weights, 'scale', 1.) / (2 if spherical else 1)  # to the caller's units: their weights, and 1 − cos on the sphere
+    bar = progress_bar(max_iter, -(-source.shape[0] // rows), progress, run)
+    on_chunk = (lambda so_far: bar.chunk(so_far * unit)) if bar.enabled else None
+    try:
+        for i in range(1, max_iter + 1):
+            p = lloyd_pass(source, centroids, mean, rows, labels, weights, reduce, on_chunk=on_chunk)
+            new, relocated = update_from_pass(p, centroids, reduce, spherical)
+            shift = float(((new.double() - centroids.double()) ** 2).sum())
+            changed = i == 1 or p.changed > 0
+            cycling = relocated and relocated_at is not None and p.inertia >= relocated_at
+            if relocated: relocated_at = p.inertia
+            why = 'labels' if not changed else 'tol' if shift <= tol else 'cycle' if cycling else None
+            bar.iteration(p.inertia * unit, shift)
+            if callback is not None: callback(StreamStep(run, i, new + mean, p.inertia * unit, shift, why))
+            if why: break
+            centroids = new
+        if why == 'labels' and shift == 0: return new, labels, p.exact, i, why
+        final = lloyd_pass(source, new, mean, rows, labels, weights, reduce, candidates=False)
+        return new, labels, final.exact, i, why
+    finally: bar.close()
 
 # %% ../nbs/06a_streaming.ipynb #a36edc07
 def _label_storage(n:int, budget:int, labels_dir=None) -> np.ndarray:
@@ -158,6 +249,36 @@ def _label_storage(n:int, budget:int, labels_dir=None) -> np.ndarray:
     finally: os.close(fd); os.unlink(path)
     out[:] = -1
     return out
+
+# %% ../nbs/06a_streaming.ipynb #16109ee6
+class UnitRows(ChunkSource):
+    "The rows of `source` scaled to length one as they are read, in `dtype`: what the cosine metric clusters."
+    def __init__(self, source:ChunkSource, dtype:torch.dtype):
+        self.source, self.compute = source, dtype
+        self.name, self.shape, self.reads_cost = source.name, source.shape, source.reads_cost
+        self.dtype = torch.empty(0, dtype=dtype).numpy().dtype
+
+    def _unit(self, x:torch.Tensor, start:int, where:str, at=None) -> torch.Tensor:
+        "`x` checked finite and scaled to unit rows; ValueError naming the zero rows."
+        x = x.to(self.compute)
+        _check_chunk(x, self.source, start)
+        norms = torch.linalg.vector_norm(x, dim=1)
+        zero = norms == 0
+        if bool(zero.any()):
+            count, first = int(zero.sum()), int(zero.nonzero()[0, 0])
+            first = start + first if at is None else int(at[first])
+            raise ValueError(f"{where}: {count:,} row(s) of length zero (the first is row {first:,}), which have no direction: "
+                             f"metric='cosine' needs every row to be non-zero. Drop those rows, or use metric='euclidean'.")
+        return x / norms[:, None]
+
+    def read(self, start, stop): return self._unit(self.source.read(start, stop), start, self.source.where(start, stop))
+    def take(self, rows): return self._unit(self.source.take(rows), 0, f"{self.name}, {len(rows):,} rows taken", at=rows)
+    def where(self, start, stop): return self.source.where(start, stop)
+
+# %% ../nbs/06a_streaming.ipynb #decb0186
+def _about_origin(s:Summary) -> Summary:
+    "The summary of rows that are not centred: mean zero, squared deviations about the origin."
+    return replace(s, mean=torch.zeros_like(s.mean), m2=s.m2 + s.n * s.mean ** 2)
 
 # %% ../nbs/06a_streaming.ipynb #5c621554
 def _start(init, source, k:int, seed:int, weights, summary:Summary, reduce, rows:int, dtype, device) -> torch.Tensor:
@@ -195,16 +316,20 @@ def fit_chunks(
     device=None,           # compute device; the CPU (or a tensor's own) when None
     callback=None,         # called with each `StreamStep`
     labels_dir=None,       # where labels too large for the budget go (a memmap on an unlinked file); the temp directory when None
+    spherical:bool=False,  # cosine K-Means: rows scaled to length one as read, unit centres, inertia Σ w(1 − cos)
+    progress=False,        # a progress bar (see `progress_bar`): False, True (stderr), a stream, or a callable; rank 0 only
 ) -> tuple[torch.Tensor, np.ndarray, float, int, str|None]: # (centres k×d in data coordinates, labels int32 (n,), inertia, iterations, why it stopped)
     "K-Means of rows read a chunk at a time: the in-memory fit's answer in O(chunk + K·D) memory."
     source, reduce, budget = make_source(source), reduce or LocalReduce(), parse_bytes(memory_budget)
     n, d = source.shape
     if device is None: device = source.t.device if isinstance(source, TensorSource) else torch.device('cpu')
     dtype = dtype or _compute_dtype(_torch_dtype(source.dtype))
+    if spherical: source = UnitRows(source, dtype)
+    if reduce.rank != 0: progress = False
     starts = list(init) if isinstance(init, (list, tuple)) else None
     seed = reduce.seed(int(torch.randint(2**62, (1,), generator=_generator(random_state))))
     reduce.agree(dict(n_features=d, dtype=str(dtype).replace('torch.', ''), n_clusters=n_clusters, weights=weights is not None,
-                      max_iter=max_iter, tol=tol, n_init=len(starts) if starts else n_init,
+                      max_iter=max_iter, tol=tol, n_init=len(starts) if starts else n_init, spherical=spherical,
                       init=init if isinstance(init, str) else getattr(init, '__name__', 'centres')))
     rows = chunk_rows(n, d, n_clusters, source.dtype.itemsize, torch.finfo(dtype).bits // 8, budget)
     counts = [int(t.item()) for t in reduce.gather(torch.tensor([n]))]
@@ -218,6 +343,7 @@ def fit_chunks(
     summary = _merge_summaries(summary, reduce, error, d)
     if summary.n < n_clusters:
         raise ValueError(f"n_samples={summary.n} should be >= n_clusters={n_clusters}: {source.name} has too few rows.")
+    if spherical: summary = _about_origin(summary)  # directions are not centred
     mean = summary.mean.to(device=device, dtype=dtype)
     check_range(torch.stack([summary.low - summary.mean, summary.high - summary.mean]).to(dtype), source.name, d)
     tol = tolerance(torch.zeros(()).expand(summary.n, d), tol, summary.m2.sum().reshape(1))  # the training lesson's rule: centred data's mean ‖x‖²
@@ -229,11 +355,12 @@ def fit_chunks(
         start = _start(starts[run] if starts else init, source, n_clusters, run_seed, weights, summary, reduce, rows, dtype, device)
         if tuple(start.shape) != (n_clusters, d):
             raise ValueError(f"The initial centres have shape {tuple(start.shape)}; expected (n_clusters, n_features) = ({n_clusters}, {d}).")
+        if spherical: start = unit_rows(start, 'init')
         target = labels if best is None else _label_storage(n, budget, labels_dir)
-        result = lloyd_chunks(source, start - mean, mean, rows, target, scaled, max_iter, tol, reduce, callback, run)
+        result = lloyd_chunks(source, start - mean, mean, rows, target, scaled, max_iter, tol, reduce, callback, run, spherical, progress)
         if best is None or result[2] < best[2]: best = result
     centroids, labels, inertia, n_iter, why = best
-    return centroids + mean, labels, inertia * summary.weight_max, n_iter, why
+    return centroids + mean, labels, inertia * summary.weight_max / (2 if spherical else 1), n_iter, why  # ‖x − c‖² = 2(1 − cos) on the sphere
 
 # %% ../nbs/06a_streaming.ipynb #87055db5
 class _Scaled:
@@ -269,11 +396,13 @@ def predict_chunks(
     memory_budget=None,    # bytes or a string (see `parse_bytes`)
     weights=None,          # sample weights (n,), for the inertia
     distances:bool=False,  # also return the n×k distance table (memory permitting)
+    spherical:bool=False,  # cosine: rows and centres scaled to length one; inertia and distances are 1 − cos
 ) -> tuple[np.ndarray, float, np.ndarray|None]: # (labels int32 (n,), inertia, distances or None)
     "Nearest centre of every row, the inertia, and optionally the distances to all centres, a chunk at a time."
     source, budget = make_source(source), parse_bytes(memory_budget)
     (n, d), k = source.shape, centres.shape[0]
-    shift = centres.double().mean(0).to(centres.dtype)
+    if spherical: source, centres = UnitRows(source, centres.dtype), unit_rows(centres, 'cluster_centers_')
+    shift = centres.double().mean(0).to(centres.dtype) if not spherical else centres.new_zeros(d)
     c = centres - shift
     rows = chunk_rows(n, d, k, source.dtype.itemsize, centres.element_size(), budget)
     labels, inertia = _label_storage(n, budget), 0.
@@ -288,5 +417,5 @@ def predict_chunks(
         w = _weights_chunk(weights, start, stop, torch.float64, x.device, source)
         inertia += float(own.sum(dtype=torch.float64) if w is None else torch.dot(own.double(), w))
         labels[start:stop] = lab.to(torch.int32).cpu().numpy()
-        if distances: table[start:stop] = torch.cdist(x, c).cpu().numpy()
-    return labels, inertia, table
+        if distances: table[start:stop] = (torch.cdist(x, c).square_().div_(2) if spherical else torch.cdist(x, c)).cpu().numpy()
+    return labels, inertia / (2 if spherical else 1), table

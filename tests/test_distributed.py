@@ -37,6 +37,13 @@ WORKER = textwrap.dedent('''
         np.save(f'{out}/estimator-centres{rank}.npy', np.asarray(km.cluster_centers_)); np.save(f'{out}/estimator-labels{rank}.npy', np.asarray(km.labels_))
         print('estimator', repr(km.inertia_), km.n_iter_, None, flush=True)
         fit('weights', data[rows], init=data[:5].clone(), max_iter=50, tol=0, weights=weights[rows])
+        fit('cosine', data[rows], init=data[:5].clone(), max_iter=50, tol=0, spherical=True)
+        km = KMeans(5, init=data[:5].clone(), max_iter=50, tol=0, metric='cosine', distributed=True).fit(data[rows])
+        np.save(f'{out}/estimator-cosine-centres{rank}.npy', np.asarray(km.cluster_centers_)); np.save(f'{out}/estimator-cosine-labels{rank}.npy', np.asarray(km.labels_))
+        print('estimator-cosine', repr(km.inertia_), km.n_iter_, None, flush=True)
+        import io; shown = io.StringIO()
+        fit('progress', data[rows], init=data[:5].clone(), max_iter=3, tol=0, progress=shown)
+        print('progress-lines', len(shown.getvalue().splitlines()), flush=True)
         fit('kmeans||', data[rows], init='k-means||', max_iter=50, tol=0, random_state=3)
         fit('kmeans||again', data[rows], init='k-means||', max_iter=50, tol=0, random_state=3)
         fit('sampled', data[rows], init='k-means++', max_iter=50, tol=0, random_state=3, n_init=2)  # k-means++ on a sample gathered from both
@@ -87,12 +94,16 @@ def fits(tmp_path_factory):
     return {name: (lines[0][name], lines[1][name]) for name in lines[0]}, tmp
 
 
-def _check_equal_to_one_process(fits, name, weights=None):
+def _check_equal_to_one_process(fits, name, weights=None, cosine=False):
     (line0, line1), tmp = fits[0][name], fits[1]
     data = _data()
     mean = data.mean(0)
     w = None if weights is None else weights / weights.max()
-    c_one, l_one, in_one, it_one, _ = lloyd(data - mean, data[:K] - mean, weights=w, max_iter=50, tol=0)
+    if cosine:  # the in-memory cosine fit: unit rows, a unit start, spherical Lloyd, the inertia halved (1 − cos)
+        data, mean = data / data.norm(dim=1, keepdim=True), torch.zeros(D, dtype=torch.float64)
+        c_one, l_one, in_one, it_one, _ = lloyd(data, data[:K], weights=w, max_iter=50, tol=0, spherical=True)
+        in_one /= 2
+    else: c_one, l_one, in_one, it_one, _ = lloyd(data - mean, data[:K] - mean, weights=w, max_iter=50, tol=0)
     if weights is not None: in_one *= float(weights.max())
     c0, c1 = np.load(tmp / f'{name}-centres0.npy'), np.load(tmp / f'{name}-centres1.npy')
     np.testing.assert_array_equal(c0, c1)  # every rank holds the same centres
@@ -111,6 +122,17 @@ def test_uneven_shards_equal_one_process(fits):
 def test_estimator_distributed_equals_one_process(fits):
     "KMeans(distributed=True) on each rank's shard: the same answer as one process on all the data."
     _check_equal_to_one_process(fits, 'estimator')
+
+
+def test_cosine_equals_one_process(fits):
+    "metric='cosine' across two ranks: the in-memory cosine fit of all the rows from the same start, through fit_distributed and the estimator."
+    _check_equal_to_one_process(fits, 'cosine', cosine=True)
+    _check_equal_to_one_process(fits, 'estimator-cosine', cosine=True)
+
+
+def test_progress_on_rank_0_only(fits):
+    "Asked for on every rank, the progress lines (one per iteration) come from rank 0 alone."
+    assert fits[0]['progress-lines'] == ('3', '0')
 
 
 def test_sample_weight_equal_one_process(fits):
