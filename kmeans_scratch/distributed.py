@@ -7,6 +7,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from .data import _generator
+from .sparse import is_sparse
 from .init import init_kmeans_plusplus
 from .assign import assign_centroids
 from .streaming import (ChunkSource, TensorSource, Summary, LocalReduce, make_source, chunks, chunk_rows, fit_chunks,
@@ -95,7 +96,8 @@ def _update_nearest(source, cands:torch.Tensor, offset:int, mean, rows:int, clos
     phi = 0.
     for start, x in chunks(source, rows):
         stop = start + x.shape[0]
-        x = x.to(device=device, dtype=dtype) - mean
+        x = x.to(device=device, dtype=dtype)
+        if not is_sparse(x): x = x - mean  # sparse rows stay uncentred (in one process, where `mean` is zero)
         lab, d2 = assign_centroids(cands, x)
         old = torch.from_numpy(closest[start:stop]).to(device)
         better = d2.to(torch.float64) < old

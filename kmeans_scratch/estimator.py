@@ -8,7 +8,7 @@ import torch
 from fastcore.basics import patch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import validate_data
 from .data import _generator
 from .sparse import is_sparse, dense_rows, row_block
@@ -17,7 +17,7 @@ from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
 from .training import tolerance, best_of_runs, exact_inertia
 from .sources import is_chunked_input, parse_bytes
-from .streaming import fit_chunks, predict_chunks
+from .streaming import fit_chunks, predict_chunks, progress_bar
 from .distributed import fit_distributed, kmeans_parallel, init_kmeans_parallel
 from .checks import (check_data, check_sample_weight, check_device, check_range, not_fitted, unit_rows, NotFittedError,
                                    _as_tensor, _describe, _output_like)
@@ -47,6 +47,7 @@ class KMeans(_CentresModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         'device': [None, str, torch.device],
         'memory_budget': [None, numbers.Real, str],
         'distributed': ['boolean'],
+        'progress': ['boolean', HasMethods(['write']), callable],
     }
 
     def __init__(self,
@@ -64,10 +65,11 @@ class KMeans(_CentresModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         device=None,       # device to compute on; the input's when None
         memory_budget=None,# for data read a chunk at a time (a path, a memmap): bytes or a string such as '1GiB'; 1 GiB when None
         distributed:bool=False, # fit over the union of every rank's `X` in the initialised torch.distributed process group
+        progress=False,    # show progress: True (stderr), a stream, or a callable given each `Progress`; per iteration in memory, per chunk when streaming
     ):
         self.n_clusters, self.init, self.n_init, self.max_iter, self.tol = n_clusters, init, n_init, max_iter, tol
         self.verbose, self.random_state, self.copy_x, self.algorithm, self.metric, self.device = verbose, random_state, copy_x, algorithm, metric, device
-        self.memory_budget, self.distributed = memory_budget, distributed
+        self.memory_budget, self.distributed, self.progress = memory_budget, distributed, progress
 
     def transform(self, X):
         "Distance from each sample of `X` to each cluster centre (n_samples×n_clusters): Euclidean, or 1 − cos for `metric='cosine'`."
@@ -167,11 +169,16 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
         if isinstance(p.init, torch.Tensor): check_range(p.init - mean, 'init', data.shape[1])
         check_range(data, 'X')
         data_sqnorm = sq_norms(data)
-        report = callback
-        if self.verbose or callback is not None:
+        report, bars = callback, {}
+        if self.verbose or callback is not None or self.progress:
             def report(run, step):  # steps in data coordinates, with the caller's weights
                 step = dataclasses.replace(step, centroids=step.centroids + mean, weights=given)
                 if self.verbose: print(f"run {run}, iteration {step.iteration}: inertia {step.inertia:.6g}, shift {step.shift:.3g}")
+                if self.progress:  # the streaming lesson's display; in memory a pass is one chunk
+                    if run not in bars: bars[run] = progress_bar(p.max_iter, 1, self.progress, run)
+                    shown = step.inertia / (2 if p.spherical else 1)  # inertia_'s units: Σ w(1 − cos) for cosine
+                    bars[run].chunk(shown)
+                    bars[run].iteration(shown, step.shift)
                 if callback is not None: callback(step)
         starts = self._starts(p, data, weights, mean, _describe(X))
         centroids, labels, inertia, n_iter, why = best_of_runs(data, starts, weights, p.max_iter, tolerance(data, p.tol, data_sqnorm),
@@ -179,6 +186,7 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
         distances = self._distances(centroids, data) if transform else None
     finally:
         if in_place: data.add_(mean)
+        for bar in bars.values(): bar.close()
     self._finish(X, centroids + mean, labels, inertia * scale / (2 if p.spherical else 1), n_iter, why)  # ‖x − c‖² = 2(1 − cos) on the sphere
     return self if not transform else _output_like(distances, _describe(X))
 

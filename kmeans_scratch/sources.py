@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from .distance import _CHUNK_ELEMENTS
+from .sparse import row_block, dense_rows
 from .checks import _compute_dtype
 
 # %% auto #0
@@ -63,11 +64,11 @@ class ChunkSource:
 
 # %% ../nbs/06a_sources.ipynb #d7a15663
 class TensorSource(ChunkSource):
-    "A tensor already in memory: chunks are views."
+    "A tensor already in memory, dense or sparse CSR (the sparse lesson): chunks are views."
     reads_cost = False
     def __init__(self, t:torch.Tensor, name:str='X'): self.t, self.name, self.shape, self.dtype = t, name, tuple(t.shape), t.dtype
-    def read(self, start, stop): return self.t[start:stop]
-    def take(self, rows): return self.t[torch.as_tensor(rows, dtype=torch.long, device=self.t.device)]
+    def read(self, start, stop): return row_block(self.t, start, stop)
+    def take(self, rows): return dense_rows(self.t, torch.as_tensor(rows, dtype=torch.long, device=self.t.device))
     def where(self, start, stop): return f"{self.name}, rows {start:,}–{stop - 1:,}"
 
 # %% ../nbs/06a_sources.ipynb #c5501ba4
