@@ -243,6 +243,21 @@ def _fingerprint(X:np.ndarray) -> list[int]:
     ends = np.ascontiguousarray(X[[0, -1]]).tobytes()
     return [X.shape[0], X.shape[1], ord(X.dtype.char), zlib.crc32(ends)]
 
+def _stop_together(
+    reduce,                # the `ProcessGroupReduce` of the launch
+    error:InputError|None, # this rank's problem, if any
+    path:Path,             # the file the problem is about
+    what:str,              # what a failed rank could not do, for the message of the others
+    info:torch.Tensor|None=None, # integers to share with the other ranks
+) -> list[list[int]]:      # every rank's `info`, in rank order
+    "Tell every rank whether any failed: each raises its own error, or one naming the ranks that failed, so that all stop together."
+    info = torch.zeros(0, dtype=torch.long) if info is None else info
+    every = reduce.gather(torch.cat([info, torch.tensor([error is not None])])[None])
+    if error is not None: raise error
+    failed = [r for r, t in enumerate(every) if t[0, -1]]
+    if failed: raise _problem(path, f"rank{'s' * (len(failed) > 1)} {', '.join(map(str, failed))} {what} (see {'their' if len(failed) > 1 else 'its'} error); this rank stops too")
+    return [t[0, :-1].tolist() for t in every]
+
 def open_shard(
     path:str|Path,         # a `.npy` file, the same on every rank
     columns:list[str]|None,# names of the columns to read; all when None
@@ -261,14 +276,10 @@ def open_shard(
         info = torch.tensor(_fingerprint(X if isinstance(X, np.ndarray) else X.a))
         if reduce.rank == 0 and out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")
     except (InputError, OSError) as e: error = e if isinstance(e, InputError) else _problem(path, e.strerror or str(e))
-    every = reduce.gather(torch.cat([info, torch.tensor([error is not None])])[None])  # every rank's answer, in rank order
-    if error is not None: raise error
-    failed = [r for r, t in enumerate(every) if t[0, -1]]
-    if failed: raise _problem(path, f"rank{'s' * (len(failed) > 1)} {', '.join(map(str, failed))} could not open it (see {'their' if len(failed) > 1 else 'its'} error); this rank stops too")
-    seen = {tuple(t[0, :-1].tolist()) for t in every}
-    if len(seen) > 1:
+    every = _stop_together(reduce, error, path, 'could not open it', info)
+    if len({tuple(t) for t in every}) > 1:
         what = lambda t: f"{t[0]:,} rows × {t[1]} columns of {np.dtype(chr(t[2]))}, checksum {t[3]:08x}"
-        raise _problem(path, "the ranks see different files: " + '; '.join(f"rank {r} {what(t[0, :-1].tolist())}" for r, t in enumerate(every)))
+        raise _problem(path, "the ranks see different files: " + '; '.join(f"rank {r} {what(t)}" for r, t in enumerate(every)))
     return X, names
 
 # %% ../nbs/13_cli.ipynb #8232088b
@@ -380,11 +391,15 @@ def fit_file(
         if n < 3: raise _problem(path, f"has {n} row(s); choosing k needs at least 3")
         ks = range(2, min(max_k, n - 1) + 1)
     elif k > n: raise _problem(path, f"has {n:,} row(s), fewer than the {k} clusters asked for")
-    if out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")  # before a long fit
+    if reduce.rank == 0 and out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")  # before a long fit
     if streamed and metric == 'cosine': raise _problem(path, f"is {_bytes(X.shape[0] * X.shape[1] * X.dtype.itemsize)}, more than --memory-budget, and --metric cosine needs it in memory: raise --memory-budget, or use euclidean")
     if isinstance(init, Path):
         if k == 'auto': raise InputError(f"{init}: starting centres need a number of clusters, not --k auto")
-        init = _starting_centres(init, k, names)
+        error, file = None, init
+        try: init = _starting_centres(file, k, names)
+        except InputError as e: error = e
+        if distributed: _stop_together(reduce, error, file, 'could not read the starting centres')
+        elif error is not None: raise error
     scaler = None
     if streamed:
         if scale:  # one streamed pass for the mean and standard deviation of each column, then the rows are standardised as they are read

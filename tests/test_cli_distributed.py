@@ -107,3 +107,18 @@ def test_csv_and_missing_launch(tmp_path):
     env = {k: v for k, v in ENV.items() if k not in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')}
     res = _cli('fit', 'points.csv', '--k', '2', '--distributed', cwd=tmp_path, env=env)
     assert res.returncode == 2 and res.stderr.count('\n') == 1 and '--distributed needs the environment variables' in res.stderr, res.stderr
+
+
+def test_starting_centres_missing_on_one_rank(tmp_path):
+    "The same data on both ranks, the file of starting centres on rank 0 only: both stop with one line."
+    folders = [tmp_path/'node0', tmp_path/'node1']
+    X = np.random.default_rng(2).random((500, 2), np.float32)
+    for f in folders:
+        f.mkdir()
+        np.save(f/'f.npy', X)
+    np.save(folders[0]/'start.npy', X[:3])
+    codes, outs, seconds = _launch_by_hand(folders, 'fit', 'f.npy', '--k', '3', '--init', 'start.npy', '--out', 'out', '--timeout', '300')
+    assert codes == [2, 2], outs
+    assert outs == ['kmeans-scratch: rank 0: start.npy: rank 1 could not read the starting centres (see its error); this rank stops too\n',
+                    'kmeans-scratch: rank 1: start.npy: no such file\n'], outs
+    assert seconds < 45
