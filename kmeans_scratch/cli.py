@@ -2,10 +2,11 @@
 
 # %% ../nbs/13_cli.ipynb #10b185cf
 from __future__ import annotations
-import argparse, csv, sys, time, warnings
+import argparse, csv, datetime, os, re, sys, time, warnings, zlib
 from pathlib import Path
 import numpy as np
 import torch
+import torch.distributed as dist
 from matplotlib.figure import Figure
 from . import __version__
 from .data import generate_data, plot_data
@@ -14,10 +15,14 @@ from .estimator import KMeans
 from .visualize import fit_history, plot_fit, plot_history, animate_history
 from .choosing_k import scan_k, plot_elbow
 from .scaling import Standardizer
-from .tables import InputError, read_table, _problem
+from .tables import READERS, InputError, read_npy, read_table, _problem, _select
+from .sources import Summary, chunk_rows, make_source, parse_bytes, sample_rows, summary_pass
+from .streaming import LocalReduce
+from .distributed import ProcessGroupReduce
 
 # %% auto #0
-__all__ = ['demo', 'principal_axes', 'plot_file_fit', 'metric_params', 'fit_file', 'main']
+__all__ = ['LAUNCH_VARIABLES', 'INIT_CHOICES', 'demo', 'principal_axes', 'plot_file_fit', 'open_table', 'column_stats',
+           'open_shard', 'launched', 'start_group', 'metric_params', 'fit_file', 'main']
 
 # %% ../nbs/13_cli.ipynb #ff18b518
 def _save(fig:Figure, path:Path, dpi:int=100) -> Path:
@@ -106,6 +111,7 @@ def plot_file_fit(
     title:str='',          # title of the picture
     seed:int=0,            # seed of the sample drawn when there are more than `max_points`
     max_points:int=20_000, # most points drawn; a random sample of them beyond that
+    of:int|None=None,      # the number of rows `X` was drawn from, when it is already a sample of them
 ) -> Figure:
     "The points coloured by cluster with the centres marked: the two columns when there are two, else the first two principal components."
     n, d = X.shape
@@ -125,10 +131,194 @@ def plot_file_fit(
         pts, ctr = (X - mean) @ axes.T, (centres - mean) @ axes.T
         xlabel, ylabel = [f'principal component {i + 1} ({s:.0%} of the variance)' for i, s in enumerate(share.tolist())]
     plot_data(ctr, pts, ax=ax, labels=labels, s=4 if len(pts) <= 5_000 else 1,
-              title=title + (f'\n({len(pts):,} of {n:,} points drawn, at random)' if n > len(pts) else ''))
+              title=title + (f'\n({len(pts):,} of {(of or n):,} points drawn, at random)' if (of or n) > len(pts) else ''))
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
     if d == 1: ax.set_yticks(range(len(centres)))
     return fig
+
+# %% ../nbs/13_cli.ipynb #c840f3ed
+class _Rows:
+    "Rows of a memory-mapped array, read a slice at a time: the chosen columns, standardised when `mean` is given; `KMeans` streams it."
+    def __init__(self,
+        a:np.ndarray,          # the array (n×d), usually a memmap
+        idx:list[int]|None=None, # the columns to keep; all when None
+        mean:np.ndarray|None=None, # subtracted from each row (of the kept columns)
+        scale:np.ndarray|None=None, # then each row divided by this
+    ):
+        self.a, self.idx, self.mean, self.scale = a, idx, mean, scale
+        self.shape = (a.shape[0], a.shape[1] if idx is None else len(idx))
+        self.dtype = np.dtype(np.float32 if a.dtype == np.float32 else np.float64)
+    def __getitem__(self, rows) -> np.ndarray:
+        x = np.asarray(self.a[rows])
+        if self.idx is not None: x = x[:, self.idx]
+        x = x.astype(self.dtype, copy=False)
+        return x if self.mean is None else ((x - self.mean) / self.scale).astype(self.dtype, copy=False)
+
+def _check_file(path:Path):
+    "The checks `read_table` makes before it reads: the file exists, is a file, and is not empty."
+    if not path.exists(): raise _problem(path, "no such file")
+    if path.is_dir(): raise _problem(path, "is a folder, not a file")
+    if path.stat().st_size == 0: raise _problem(path, "is empty")
+
+def open_table(
+    path:str|Path,         # a CSV (with a header row), `.npy` or Parquet file
+    columns:list[str]|None=None, # names of the columns to read; all when None
+    memory_budget=None,    # bytes or a string such as '1GiB'; a `.npy` larger than this is left on disk
+) -> tuple[object, list[str], bool]: # (the rows: an array in memory, or a memmap or `_Rows` on disk; the column names; whether they stay on disk)
+    "Read a table of numbers as `read_table` does, except a `.npy` file larger than `memory_budget`, which stays memory-mapped."
+    path, budget = Path(path), parse_bytes(memory_budget, '--memory-budget')
+    if path.suffix.lower() != '.npy': return (*read_table(path, columns), False)
+    _check_file(path)
+    X, names = read_npy(path)  # memory-mapped, every column: nothing read yet
+    if X.nbytes <= budget: return (*read_table(path, columns), False)
+    if columns is None: return X, names, True  # the checks for NaN and inf are made chunk by chunk during the fit
+    idx = _select(path, names, [f'x{c}' if c.isdigit() else c for c in columns])
+    return (X if idx == list(range(X.shape[1])) else _Rows(X, idx)), [names[i] for i in idx], True
+
+# %% ../nbs/13_cli.ipynb #a8c28a7a
+def column_stats(
+    X,                     # rows on disk: a memmap or `_Rows`
+    memory_budget=None,    # bytes or a string, for the chunks
+    reduce=None,           # the reduction across processes (`LocalReduce()` when None): every rank's rows count
+) -> tuple[np.ndarray, np.ndarray]: # (the mean and the standard deviation of each column, float64; 1 for a constant column)
+    "The mean and standard deviation of each column, in one streamed pass (`Standardizer`'s numbers); NaN or inf is an error naming the row."
+    source, reduce = make_source(X), reduce or LocalReduce()
+    n, d = source.shape
+    rows = chunk_rows(n, d, 1, source.dtype.itemsize, 8, parse_bytes(memory_budget))
+    s, error = None, None
+    try: s = summary_pass(source, rows, dtype=torch.float64)
+    except Exception as e: error = e
+    parts = reduce.gather(torch.zeros(0, 2 * d + 1, dtype=torch.float64) if s is None else torch.cat([torch.tensor([float(s.n)]), s.mean, s.m2])[None], error)
+    total = None
+    for p in parts:  # Chan's pairwise merge, in rank order: the same numbers on every rank
+        p = p[0]
+        part = Summary(int(p[0]), p[1:1 + d], p[1 + d:], p[1:1 + d], p[1:1 + d])
+        total = part if total is None else total.merge(part)
+    std = (total.m2 / total.n).sqrt()
+    return total.mean.numpy(), torch.where(std > 0, std, 1.).numpy()
+
+# %% ../nbs/13_cli.ipynb #14c2b964
+def _label_counts(labels:np.ndarray, k:int, step:int=1 << 22) -> torch.Tensor:
+    "How many rows each cluster has, counted a slice of `labels` at a time (float64, for a sum across processes)."
+    counts = torch.zeros(k, dtype=torch.float64)
+    for s in range(0, len(labels), step): counts += torch.bincount(torch.from_numpy(np.asarray(labels[s:s + step])).long(), minlength=k).double()
+    return counts
+
+def _write_label_chunks(path:Path, parts, step:int=1 << 16) -> Path:
+    "Write one label a line under the header `label`, from `parts`, integer arrays in file order, `step` labels at a time (as text, they take 15 times the room)."
+    with open(path, 'w') as f:
+        f.write('label\n')
+        for part in parts:
+            for s in range(0, len(part), step): f.write('\n'.join(map(str, np.asarray(part[s:s + step]).tolist())) + '\n')
+    return path
+
+def _slices(labels:np.ndarray, step:int=1 << 20):
+    "`labels` a slice at a time."
+    for s in range(0, len(labels), step): yield labels[s:s + step]
+
+def _sample(X, n:int, m:int, seed:int) -> tuple[np.ndarray, torch.Tensor]:
+    "A uniform random sample of `m` of the `n` rows of `X` (all of them when `m >= n`): their indices, sorted, and the rows as a tensor."
+    idx = sample_rows(n, m, seed)
+    rows = np.asarray(X[idx])
+    return idx, torch.from_numpy(np.require(rows, np.float32 if rows.dtype == np.float32 else np.float64, ['C', 'W']))
+
+def _bytes(b:int) -> str:
+    "A number of bytes for people, in the largest binary unit it fills."
+    for unit in ('TiB', 'GiB', 'MiB', 'KiB'):
+        size = 1 << 10 * ('KMGT'.index(unit[0]) + 1)
+        if b >= size: return f'{b / size:,.3g} {unit}'
+    return f'{b} bytes'
+
+# %% ../nbs/13_cli.ipynb #b9c92547
+def _rank_rows(n:int, rank:int, world:int) -> tuple[int, int]:
+    "The contiguous rows [r·n/P, (r+1)·n/P) of rank `r` among `P`."
+    return rank * n // world, (rank + 1) * n // world
+
+def _rows_between(X, start:int, stop:int):
+    "Rows `start:stop` of a memmap or `_Rows`, still on disk."
+    return X[start:stop] if isinstance(X, np.ndarray) else _Rows(X.a[start:stop], X.idx, X.mean, X.scale)
+
+def _fingerprint(X:np.ndarray) -> list[int]:
+    "Rows, columns, dtype and a checksum of the first and last rows: what every rank must see the same of the file."
+    ends = np.ascontiguousarray(X[[0, -1]]).tobytes()
+    return [X.shape[0], X.shape[1], ord(X.dtype.char), zlib.crc32(ends)]
+
+def _stop_together(
+    reduce,                # the `ProcessGroupReduce` of the launch
+    error:InputError|None, # this rank's problem, if any
+    path:Path,             # the file the problem is about
+    what:str,              # what a failed rank could not do, for the message of the others
+    info:torch.Tensor|None=None, # integers to share with the other ranks
+) -> list[list[int]]:      # every rank's `info`, in rank order
+    "Tell every rank whether any failed: each raises its own error, or one naming the ranks that failed, so that all stop together."
+    info = torch.zeros(0, dtype=torch.long) if info is None else info
+    every = reduce.gather(torch.cat([info, torch.tensor([error is not None])])[None])
+    if error is not None: raise error
+    failed = [r for r, t in enumerate(every) if t[0, -1]]
+    if failed: raise _problem(path, f"rank{'s' * (len(failed) > 1)} {', '.join(map(str, failed))} {what} (see {'their' if len(failed) > 1 else 'its'} error); this rank stops too")
+    return [t[0, :-1].tolist() for t in every]
+
+def open_shard(
+    path:str|Path,         # a `.npy` file, the same on every rank
+    columns:list[str]|None,# names of the columns to read; all when None
+    out:Path,              # the output folder: rank 0 checks that it can be made
+    reduce,                # the `ProcessGroupReduce` of the launch
+) -> tuple[object, list[str]]: # (the whole file's rows, memory-mapped; the column names)
+    "Open the `.npy` file on every rank and check that all ranks see the same one; any rank's problem stops every rank with one line."
+    path, error, info = Path(path), None, torch.zeros(4, dtype=torch.long)
+    try:
+        if path.suffix.lower() != '.npy': raise _problem(path, f"only .npy files can be clustered by several processes (torchrun); this is a {path.suffix or 'file without an ending'}: save it with np.save")
+        _check_file(path)
+        X, names = read_npy(path)
+        if columns is not None:
+            idx = _select(path, names, [f'x{c}' if c.isdigit() else c for c in columns])
+            X, names = (X if idx == list(range(X.shape[1])) else _Rows(X, idx)), [names[i] for i in idx]
+        info = torch.tensor(_fingerprint(X if isinstance(X, np.ndarray) else X.a))
+        if reduce.rank == 0 and out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")
+    except (InputError, OSError) as e: error = e if isinstance(e, InputError) else _problem(path, e.strerror or str(e))
+    every = _stop_together(reduce, error, path, 'could not open it', info)
+    if len({tuple(t) for t in every}) > 1:
+        what = lambda t: f"{t[0]:,} rows × {t[1]} columns of {np.dtype(chr(t[2]))}, checksum {t[3]:08x}"
+        raise _problem(path, "the ranks see different files: " + '; '.join(f"rank {r} {what(t)}" for r, t in enumerate(every)))
+    return X, names
+
+# %% ../nbs/13_cli.ipynb #8232088b
+_LABEL_STEP = 1 << 20  # labels per message
+
+def _send_labels(labels:np.ndarray, reduce:ProcessGroupReduce):
+    "Send this rank's labels to rank 0, a slice of `_LABEL_STEP` at a time."
+    for part in _slices(np.asarray(labels), _LABEL_STEP):
+        reduce._call('send of the labels', lambda: dist.send(torch.from_numpy(np.ascontiguousarray(part, np.int32)).to(reduce.device), dst=0, group=reduce.group))
+
+def _receive_labels(labels:np.ndarray, n:int, reduce:ProcessGroupReduce):
+    "On rank 0: its own labels, then every other rank's in rank order, a slice at a time (as `_write_label_chunks` takes them)."
+    yield from _slices(np.asarray(labels), _LABEL_STEP)
+    for r in range(1, reduce.world):
+        start, stop = _rank_rows(n, r, reduce.world)
+        for s in range(start, stop, _LABEL_STEP):
+            part = torch.empty(min(_LABEL_STEP, stop - s), dtype=torch.int32, device=reduce.device)
+            reduce._call('receive of the labels', lambda: dist.recv(part, src=r, group=reduce.group))
+            yield part.cpu().numpy()
+
+# %% ../nbs/13_cli.ipynb #10b32f7b
+LAUNCH_VARIABLES = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+
+def launched(env=None) -> bool:
+    "Whether this process was started by `torchrun` (or another launcher that sets the variables `torch.distributed` reads)."
+    env = os.environ if env is None else env
+    return all(v in env for v in LAUNCH_VARIABLES)
+
+def start_group(
+    device:str|None=None,  # 'cuda' for NCCL between GPUs (each rank on the GPU of its LOCAL_RANK); gloo on the CPU otherwise
+    timeout:float=1800,    # seconds a rank waits for the others at any one step before it gives up
+) -> str|None:             # the device this rank computes on
+    "Initialise the default process group from the launcher's environment variables."
+    cuda = device is not None and str(device).startswith('cuda')
+    if cuda:
+        torch.cuda.set_device(local := int(os.environ.get('LOCAL_RANK', 0)))
+        device = f'cuda:{local}'
+    dist.init_process_group('nccl' if cuda else 'gloo', timeout=datetime.timedelta(seconds=timeout))
+    return device
 
 # %% ../nbs/13_cli.ipynb #3d38ed02
 def metric_params(metric:str='euclidean') -> dict:
@@ -150,24 +340,36 @@ def _write_csv(path:Path, header:list[str], rows) -> Path:
         w.writerows([fmt(v) for v in row] for row in rows)
     return path
 
-def _write_labels(path:Path, labels:torch.Tensor) -> Path:
-    "Write one label a line under the header `label`."
-    path.write_text('label\n' + '\n'.join(map(str, labels.tolist())) + '\n')
-    return path
-
 # %% ../nbs/13_cli.ipynb #41278d6a
+def _starting_centres(init:Path, k:int, names:list[str]) -> np.ndarray:
+    "Starting centres from a file (k rows, one column per clustered column), read and checked like the data."
+    C, _ = read_table(init)
+    if C.shape != (k, len(names)):
+        raise _problem(init, f"holds {C.shape[0]} row(s) × {C.shape[1]} column(s) of starting centres; --k {k} on {len(names)} column(s) needs {k} × {len(names)}")
+    return C.astype(np.float64)
+
+def _file_row(message:str, names:list[str], offset:int=0) -> str:
+    "A streamed fit's message about a NaN or inf, in the words the command uses for a file read whole, with the row counted in the file."
+    m = re.search(r"contains (NaN|inf) first at row ([\d,]+), column (\d+)", message)
+    if m is None: return message
+    return f"column {names[int(m[3])]!r} has a missing or infinite value ({m[1]}) in data row {offset + int(m[2].replace(',', '')) + 1:,} (the first found)"
+
 def fit_file(
     path:str|Path,         # a CSV (with a header row), `.npy` or Parquet file of numbers
     k:int|str,             # number of clusters, or 'auto' to choose it by the silhouette
     out:str|Path,          # folder for labels.csv, centers.csv and fit.png; created if missing
     columns:list[str]|None=None, # names of the columns to cluster; all when None
     metric:str='euclidean',# 'euclidean', or 'cosine' when `KMeans` has it
-    init:str='k-means++',  # how `KMeans` chooses its starting centres
+    init:str|Path='k-means++', # how `KMeans` chooses its starting centres, or a file of them (k rows, in the file's units)
     n_init:int|str='auto', # starts tried, the best kept
     seed:int=0,            # seed of the fits, of the silhouette's sample and of the picture's sample
     scale:bool=False,      # standardise each column before clustering; centres are written in the original units
     max_k:int=10,          # largest k tried when `k='auto'`
     silhouette_sample:int=5_000, # rows whose silhouette chooses k when `k='auto'`
+    memory_budget=None,    # bytes or a string such as '1GiB': a `.npy` file larger than this is streamed from disk; 1 GiB when None
+    scan_sample:int=50_000,# rows of a streamed file on which `k='auto'` scans
+    device=None,           # where `KMeans` computes: 'cpu', 'cuda', ...; the CPU when None
+    distributed:bool=False,# one rank of a launch (torchrun): the process group is initialised, and this rank fits its share of the rows
     print_fn=print,        # where the summary goes
     log=None,              # where the progress lines go (a function of one string); none when None
 ) -> dict:                 # the model, k, the scan when `k='auto'`, and the paths written
@@ -176,61 +378,109 @@ def fit_file(
     t_start = time.perf_counter()
     path, out = Path(path), Path(out)
     kw = metric_params(metric)
+    try: budget = parse_bytes(memory_budget, '--memory-budget')
+    except ValueError as e: raise InputError(str(e).rstrip('.')) from None
+    reduce = ProcessGroupReduce() if distributed else LocalReduce()
+    if reduce.rank: print_fn = log = lambda *a, **k: None  # the other ranks print nothing but errors
+    if distributed and k == 'auto': raise InputError("--k auto is not supported by several processes (torchrun): choose k with one process on a sample of the rows")
     log(f"[1/3] reading {path}")
-    X, names = read_table(path, columns)
+    if distributed: (X, names), streamed = open_shard(path, columns, out, reduce), True
+    else: X, names, streamed = open_table(path, columns, budget)
     n, d = X.shape
     if k == 'auto':
         if n < 3: raise _problem(path, f"has {n} row(s); choosing k needs at least 3")
         ks = range(2, min(max_k, n - 1) + 1)
     elif k > n: raise _problem(path, f"has {n:,} row(s), fewer than the {k} clusters asked for")
-    if out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")  # before a long fit
-    data = torch.from_numpy(np.require(X, np.float32 if X.dtype == np.float32 else np.float64, ['C', 'W']))  # copies a memory-mapped array into memory
-    scaler = Standardizer().fit(data) if scale else None
-    space = scaler.transform(data) if scale else data  # the space the clusters are found in
-    if metric == 'cosine':  # spherical k-means sees only directions: its points are the rows scaled to length 1
-        length = space.norm(dim=1, keepdim=True)
-        if (length == 0).any(): raise _problem(path, f"{int((length == 0).sum()):,} row(s) have length 0, which have no direction for --metric cosine")
-        space = space / length
+    if reduce.rank == 0 and out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")  # before a long fit
+    if streamed and metric == 'cosine': raise _problem(path, f"is {_bytes(X.shape[0] * X.shape[1] * X.dtype.itemsize)}, more than --memory-budget, and --metric cosine needs it in memory: raise --memory-budget, or use euclidean")
+    if isinstance(init, Path):
+        if k == 'auto': raise InputError(f"{init}: starting centres need a number of clusters, not --k auto")
+        error, file = None, init
+        try: init = _starting_centres(file, k, names)
+        except InputError as e: error = e
+        if distributed: _stop_together(reduce, error, file, 'could not read the starting centres')
+        elif error is not None: raise error
+    scaler = None
+    if streamed:
+        if scale:  # one streamed pass for the mean and standard deviation of each column, then the rows are standardised as they are read
+            log(f"      standardising: a pass over {n:,} rows for each column's mean and standard deviation")
+            mean, sd = column_stats(X, budget, reduce)
+            X = _Rows(X.a if isinstance(X, _Rows) else X, getattr(X, 'idx', None), mean, sd)
+        space = X
+    else:
+        data = torch.from_numpy(np.require(X, np.float32 if X.dtype == np.float32 else np.float64, ['C', 'W']))  # copies a memory-mapped array into memory
+        if scale:
+            scaler = Standardizer().fit(data)
+        space = scaler.transform(data) if scale else data  # the space the clusters are found in
+        if metric == 'cosine':  # spherical k-means sees only directions: its points are the rows scaled to length 1
+            length = space.norm(dim=1, keepdim=True)
+            if (length == 0).any(): raise _problem(path, f"{int((length == 0).sum()):,} row(s) have length 0, which have no direction for --metric cosine")
+            space = space / length
+    if scale and not isinstance(init, str): init = (init - np.asarray(X.mean if streamed else scaler.mean_)) / np.asarray(X.scale if streamed else scaler.scale_)  # the starting centres, standardised like the rows
+    shard = _rows_between(space, *_rank_rows(n, reduce.rank, reduce.world)) if distributed else space
     what = f"{n:,} rows × {d} column{'s' * (d > 1)}"
-    scan = None
+    scan, sample = None, None
+    params = dict(init=init, n_init=1 if not isinstance(init, str) else n_init, random_state=seed, device=device, **kw)
+    def progress(step):  # one line per iteration of a streamed fit
+        log(f"      {f'run {step.run + 1}, ' if step.run else ''}iteration {step.iteration}: inertia {_num(step.inertia)}")
     try:
         if k == 'auto':
-            log(f"[2/3] choosing k among {ks.start}..{ks.stop - 1} on {what}")
-            scan = scan_k(space, ks, silhouette_sample_size=silhouette_sample, random_state=seed, init=init, n_init=n_init, **kw)
+            if streamed:
+                sample = _sample(space, n, min(scan_sample, max(1_000, budget // (32 * d))), seed)
+                log(f"[2/3] choosing k among {ks.start}..{ks.stop - 1} on a sample of {len(sample[0]):,} of {what}")
+                scan = scan_k(sample[1], ks, silhouette_sample_size=silhouette_sample, random_state=seed, init=init, n_init=n_init, **kw)
+            else:
+                log(f"[2/3] choosing k among {ks.start}..{ks.stop - 1} on {what}")
+                scan = scan_k(space, ks, silhouette_sample_size=silhouette_sample, random_state=seed, init=init, n_init=n_init, **kw)
             k = scan.best_silhouette_k
             model = scan.models[k]
-        else:
-            log(f"[2/3] fitting k={k} on {what}")
+        if k != 'auto' and (scan is None or streamed):
+            log(f"[2/3] fitting k={k} on {what}" + (f", rows {' | '.join(f'{a:,}..{b - 1:,}' for a, b in (_rank_rows(n, r, reduce.world) for r in range(reduce.world)))} on {reduce.world} processes" if distributed else
+                                                     " read from disk a chunk at a time" if streamed else ""))
             t0 = time.perf_counter()
-            model = KMeans(k, init=init, n_init=n_init, random_state=seed, **kw).fit(space)
+            model = KMeans(k, memory_budget=budget, distributed=distributed, **params).fit(shard, callback=progress if streamed else None)
             t_fit = time.perf_counter() - t0
-    except ValueError as e: raise _problem(path, str(e).splitlines()[0]) from None
+    except ValueError as e: raise _problem(path, _file_row(str(e).splitlines()[0], names, _rank_rows(n, reduce.rank, reduce.world)[0] if distributed else 0)) from None
 
     print_fn(f"kmeans-scratch {__version__} fit: {path.name}, {what} ({', '.join(names[:8])}{', ...' if d > 8 else ''})"
-             + (", standardised" if scale else ""))
+             + (", standardised" if scale else "") + (f", streamed from disk (--memory-budget {_bytes(budget)})" if streamed and not distributed else "")
+             + (f", {reduce.world} processes" if distributed else ""))
     if scan is not None:
-        shown = f"a sample of {silhouette_sample:,} rows" if n > silhouette_sample else f"all {n:,} rows"
-        print_fn(f"  choosing k by the silhouette of {shown}:")
+        m = n if sample is None else len(sample[0])
+        shown = f"a sample of {silhouette_sample:,} rows" if m > silhouette_sample else f"all {m:,} rows"
+        scanned = f" (the fits on a random sample of {len(sample[0]):,} rows)" if sample is not None else ""
+        print_fn(f"  choosing k by the silhouette of {shown}{scanned}:")
         for kk, inertia, sil, s in zip(scan.ks, scan.inertia, scan.silhouette, scan.seconds):
             print_fn(f"    k={kk:<3} silhouette {sil:6.3f}   inertia {_num(inertia):>12}   {s * 1e3:6.0f} ms" + ("   <- highest" if kk == k else ""))
-        t_fit = scan.seconds[scan.ks.index(k)]
-    print_fn(f"  k={k} ({metric}, init {init}, n_init {n_init}, seed {seed}): {model.n_iter_} iterations, inertia {_num(model.inertia_)}, {t_fit * 1e3:.0f} ms")
-    sizes = torch.bincount(model.labels_.long(), minlength=k).tolist()
+        if not streamed: t_fit = scan.seconds[scan.ks.index(k)]
+    init_name = init if isinstance(init, str) else 'from a file'
+    print_fn(f"  k={k} ({metric}, init {init_name}, n_init {params['n_init']}, seed {seed}): {model.n_iter_} iterations, inertia {_num(model.inertia_)}, {t_fit * 1e3:.0f} ms")
+    sizes = _label_counts(np.asarray(model.labels_), k) if streamed else torch.bincount(torch.as_tensor(model.labels_).long().cpu(), minlength=k).double()
+    sizes = [int(s) for s in reduce.sum(sizes).tolist()]
     print_fn(f"  cluster sizes: {', '.join(f'{s:,}' for s in sizes[:20])}{', ...' if k > 20 else ''}")
 
     log(f"[3/3] writing {out}")
+    if reduce.rank:  # the other ranks send their labels to rank 0, and stop
+        _send_labels(model.labels_, reduce)
+        return dict(model=model, k=k, scan=None, names=names, n=n, files={}, seconds=time.perf_counter() - t_start)
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise InputError(f"{out}: cannot create the folder ({e.strerror or e})") from None
-    centres = model.cluster_centers_
-    written = scaler.inverse_transform(centres) if scale else centres
-    files = dict(labels=_write_labels(out/'labels.csv', model.labels_), centers=_write_csv(out/'centers.csv', names, written.numpy()))
+    centres = torch.as_tensor(model.cluster_centers_).cpu()
+    if not scale: written = centres
+    elif scaler is not None: written = scaler.inverse_transform(centres)
+    else: written = centres * torch.from_numpy(sd).to(centres.dtype) + torch.from_numpy(mean).to(centres.dtype)
+    labels = _receive_labels(model.labels_, n, reduce) if distributed else _slices(np.asarray(torch.as_tensor(model.labels_).cpu()))
+    files = dict(labels=_write_label_chunks(out/'labels.csv', labels), centers=_write_csv(out/'centers.csv', names, written.numpy()))
     seen = [note for note, done in (('columns standardised', scale), ('rows scaled to length 1', metric == 'cosine')) if done]
     title = f"{path.name}: KMeans(k={k}), inertia {_num(model.inertia_)}" + (f"\n({', '.join(seen)})" if seen else '')
-    fig = plot_file_fit(space, model.labels_, centres, names, title, seed)  # the points as the model saw them
+    if streamed:  # a uniform sample of the rows, with the labels of their nearest centres
+        _, points = _sample(space, n, 20_000, seed)
+        fig = plot_file_fit(points, torch.as_tensor(model.predict(points.to(centres.dtype))).cpu(), centres, names, title, seed, of=n)
+    else: fig = plot_file_fit(space, torch.as_tensor(model.labels_).cpu(), centres, names, title, seed)  # the points as the model saw them
     files['fit'] = _save(fig, out/'fit.png')
     total = time.perf_counter() - t_start
     print_fn(f"  wrote {files['labels']}, {files['centers']} and {files['fit']} in {total:.1f} s")
-    return dict(model=model, k=k, scan=scan, names=names, n=n, files=files, seconds=total)
+    return dict(model=model, k=k, scan=scan, names=names, n=n, files=files, seconds=total, streamed=streamed)
 
 # %% ../nbs/13_cli.ipynb #65ffb828
 def _positive_or_auto(name:str):
@@ -249,6 +499,20 @@ def _column_list(s:str) -> list[str]:
     if not names: raise argparse.ArgumentTypeError(f"--columns needs at least one column name; got {s!r}")
     return names
 
+INIT_CHOICES = sorted({*INIT_METHODS, 'k-means||'})
+
+def _init_choice(s:str) -> str|Path:
+    "An argparse type: a way to choose the starting centres, or a file of them (.npy, .csv or .parquet)."
+    if s in INIT_CHOICES: return s
+    if Path(s).suffix.lower() in READERS: return Path(s)
+    raise argparse.ArgumentTypeError(f"--init must be one of {', '.join(INIT_CHOICES)}, or a file of starting centres (.npy, .csv, .parquet); got {s!r}")
+
+def _budget(s:str) -> str:
+    "An argparse type: a memory budget such as '1GiB' or '500MB'."
+    try: parse_bytes(s, '--memory-budget')
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e).rstrip('.')) from None
+    return s
+
 def _parser() -> argparse.ArgumentParser:
     "The command line of `kmeans-scratch`."
     p = argparse.ArgumentParser(prog='kmeans-scratch', description='K-Means from scratch in PyTorch.')
@@ -266,17 +530,26 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--verbose', action='store_true', help='print every iteration of the fits')
     f = sub.add_parser('fit', help='cluster the rows of a CSV, .npy or Parquet file',
                        description='Cluster the rows of FILE (a CSV with a header row, a .npy array, or a Parquet file) and write '
-                                   'labels.csv (the cluster of each row, in order), centers.csv (one row per cluster) and fit.png to --out.')
+                                   'labels.csv (the cluster of each row, in order), centers.csv (one row per cluster) and fit.png to --out. '
+                                   'A .npy file larger than --memory-budget stays on disk and is read a chunk at a time; CSV and Parquet '
+                                   'files are read into memory. Started by torchrun (torchrun --nproc_per_node=P -m kmeans_scratch.cli fit '
+                                   'FILE.npy ...), each of the P processes fits its share of the rows of a .npy file, and rank 0 writes the results.')
     f.add_argument('file', metavar='FILE', help='the data: .csv (first row: column names), .npy or .parquet')
     f.add_argument('--k', required=True, type=_positive_or_auto('--k'), help="number of clusters, or 'auto' to choose it by the silhouette")
     f.add_argument('--out', default='kmeans-fit', metavar='DIR', help='folder for the results (default: %(default)s)')
     f.add_argument('--columns', type=_column_list, metavar='A,B,...', help='the columns to cluster (default: all); for .npy, x0,x1,... or 0,1,...')
     f.add_argument('--metric', default='euclidean', choices=['euclidean', 'cosine'], help='distance (default: %(default)s)')
-    f.add_argument('--init', default='k-means++', choices=sorted(INIT_METHODS), help='starting centres (default: %(default)s)')
+    f.add_argument('--init', default='k-means++', type=_init_choice, metavar='{' + ','.join(INIT_CHOICES) + '} or FILE',
+                   help='how to choose the starting centres, or a file of them: k rows in the units of FILE (default: %(default)s)')
     f.add_argument('--n-init', default='auto', type=_positive_or_auto('--n-init'), help='starts tried, the best kept (default: %(default)s)')
     f.add_argument('--seed', type=int, default=0, help='seed of the fits and the samples (default: %(default)s)')
     f.add_argument('--scale', action='store_true', help='standardise each column first; centres are written in the original units')
     f.add_argument('--max-k', type=int, default=10, help='largest k tried by --k auto (default: %(default)s)')
+    f.add_argument('--memory-budget', default='1GiB', type=_budget, metavar='BYTES',
+                   help="memory for the fit, such as 512MiB or 2GB; a larger .npy file is streamed from disk (default: %(default)s)")
+    f.add_argument('--device', default='cpu', help="where to compute: cpu, or cuda (NCCL between the processes of torchrun) (default: %(default)s)")
+    f.add_argument('--distributed', action='store_true', help='insist on a launch by torchrun (found from its environment variables even without this flag)')
+    f.add_argument('--timeout', type=float, default=1800, metavar='SECONDS', help='with torchrun: how long a process waits for the others (default: %(default)s)')
     f.add_argument('--quiet', action='store_true', help='no progress lines on stderr (they are printed only to a terminal anyway)')
     return p
 
@@ -294,14 +567,40 @@ def main(argv:list[str]|None=None) -> int:
         demo(args.out, k=args.k, seed=args.seed, init=args.init, n_init=args.n_init, n_samples=args.n_samples, verbose=args.verbose)
     if args.command == 'fit':
         if args.max_k < 2: p.error(f"--max-k must be at least 2; got {args.max_k}")
-        progress = not args.quiet and sys.stderr.isatty()  # in scripts and captures, stderr carries only the error, if any
-        log = (lambda s: print(f"kmeans-scratch: {s}", file=sys.stderr, flush=True)) if progress else None
-        try: fit_file(args.file, args.k, args.out, columns=args.columns, metric=args.metric, init=args.init, n_init=args.n_init,
-                      seed=args.seed, scale=args.scale, max_k=args.max_k, log=log)
-        except InputError as e:
-            print(f"kmeans-scratch: {e}", file=sys.stderr)
-            return 2
-        except OSError as e:
-            print(f"kmeans-scratch: {e.filename or args.out}: {e.strerror or e}", file=sys.stderr)
-            return 2
+        if args.timeout <= 0: p.error(f"--timeout must be positive; got {args.timeout:g}")
+        return _fit_command(args)
     return 0
+
+def _fit_command(args) -> int:
+    "Run `fit` from the parsed command line, in one process or as one rank of a launch: 0, or 2 with one line on stderr."
+    distributed = args.distributed or launched()
+    rank = int(os.environ.get('RANK', 0)) if distributed else 0
+    say = lambda s: print(f"kmeans-scratch: {f'rank {rank}: ' if distributed else ''}{s}", file=sys.stderr, flush=True)
+    if args.distributed and not launched():
+        say(f"--distributed needs the environment variables a launcher sets ({', '.join(LAUNCH_VARIABLES)}): "
+            f"torchrun --nproc_per_node=2 -m kmeans_scratch.cli fit {args.file} ...")
+        return 2
+    progress = rank == 0 and not args.quiet and sys.stderr.isatty()  # in scripts and captures, stderr carries only the error, if any
+    log = (lambda s: print(f"kmeans-scratch: {s}", file=sys.stderr, flush=True)) if progress else None
+    device = None if args.device == 'cpu' else args.device
+    try:
+        if distributed: device = start_group(device, args.timeout)
+        fit_file(args.file, args.k, args.out, columns=args.columns, metric=args.metric, init=args.init, n_init=args.n_init,
+                 seed=args.seed, scale=args.scale, max_k=args.max_k, memory_budget=args.memory_budget, device=device,
+                 distributed=distributed, print_fn=print if rank == 0 else (lambda *a, **k: None), log=log)
+    except InputError as e:
+        say(e)
+        return 2
+    except OSError as e:
+        say(f"{e.filename or args.out}: {e.strerror or e}")
+        return 2
+    except (RuntimeError, ValueError) as e:  # with several processes: another rank failed, or the process group did
+        if not distributed: raise
+        say(re.sub(r'^rank \d+: ', '', str(e).splitlines()[0]) if str(e) else type(e).__name__)  # the estimator's messages name the rank too
+        return 2
+    finally:
+        if distributed and dist.is_initialized(): dist.destroy_process_group()
+    return 0
+
+# %% ../nbs/13_cli.ipynb #45c30f28
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m kmeans_scratch.cli`, as torchrun starts it; not when a notebook runs this cell

@@ -65,3 +65,35 @@ def test_fit_errors(script, tmp_path, name, content, args, problem):
     assert res.stderr.startswith(f'kmeans-scratch: {name}: ') and problem in res.stderr, res.stderr
     assert res.stderr.count('\n') == 1 and 'Traceback' not in res.stderr  # one line, no traceback
     assert not (tmp_path/'out').exists()
+
+
+# runs `python -m kmeans_scratch.cli` and writes its peak resident memory (VmHWM: this process's own, not its parent's at the fork) to argv[1]
+PEAK = ("import runpy, sys\nout = sys.argv.pop(1); sys.argv[0] = 'kmeans-scratch'\ntry: runpy.run_module('kmeans_scratch.cli', run_name='__main__')\n"
+        "finally: open(out, 'w').write(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
+
+
+def test_fit_npy_larger_than_the_budget_streams(tmp_path):
+    "A 40 MB .npy with --memory-budget 8MiB is streamed from disk, and gives the labels and centres of the in-memory fit from the same start."
+    rng = np.random.default_rng(0)
+    n, corners = 5_000_000, np.array([[0, 0], [8, 0], [0, 8], [8, 8]], np.float32)
+    X = corners[rng.integers(0, 4, n)] + rng.normal(0, 1, (n, 2)).astype(np.float32)
+    np.save(tmp_path/'big.npy', X); np.save(tmp_path/'start.npy', X[:4])
+    assert (tmp_path/'big.npy').stat().st_size > 40e6
+    peak = {}
+    for name, budget in (('memory', '1GiB'), ('streamed', '8MiB')):
+        res = subprocess.run([sys.executable, '-c', PEAK, f'{name}.peak', 'fit', 'big.npy', '--k', '4', '--init', 'start.npy',
+                              '--memory-budget', budget, '--out', name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0 and res.stderr == '', res.stderr
+        assert ('streamed from disk (--memory-budget 8 MiB)' in res.stdout) == (name == 'streamed'), res.stdout
+        peak[name] = int((tmp_path/f'{name}.peak').read_text()) / 1024  # MiB
+    labels = {name: np.loadtxt(tmp_path/name/'labels.csv', skiprows=1, dtype=np.int32) for name in peak}
+    centres = {name: np.loadtxt(tmp_path/name/'centers.csv', delimiter=',', skiprows=1) for name in peak}
+    assert len(labels['streamed']) == n
+    # the in-memory fit adds float32 sums, 1.25M rows per cluster, and its centres are ~2e-4 of the scale off the clusters' means: a row on a
+    # boundary may go the other way (none with this seed; one in the lesson's example)
+    assert (labels['streamed'] != labels['memory']).sum() <= 10
+    exact = np.stack([X[labels['streamed'] == j].astype(np.float64).mean(0) for j in range(4)])  # each cluster's mean, summed in float64
+    scale = np.abs(exact).max()
+    np.testing.assert_allclose(centres['streamed'], exact, rtol=0, atol=1e-4 * scale)  # the streamed fit sums in float64: ~1e-7 of the scale
+    np.testing.assert_allclose(centres['memory'], exact, rtol=0, atol=1e-3 * scale)
+    assert peak['streamed'] < peak['memory'] - 100, peak  # the in-memory fit holds copies of the 40 MB; the streamed one, chunks of 8 MiB
