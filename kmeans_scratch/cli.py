@@ -372,6 +372,7 @@ def fit_file(
     distributed:bool=False,# one rank of a launch (torchrun): the process group is initialised, and this rank fits its share of the rows
     print_fn=print,        # where the summary goes
     log=None,              # where the progress lines go (a function of one string); none when None
+    progress=False,        # the fit's own progress display (`KMeans(progress=...)`): False, or a stream such as sys.stderr
 ) -> dict:                 # the model, k, the scan when `k='auto'`, and the paths written
     "Cluster the rows of a file with `KMeans`; write the label of each row, the centres and a picture of the fit."
     log = log or (lambda s: None)
@@ -421,8 +422,6 @@ def fit_file(
     what = f"{n:,} rows × {d} column{'s' * (d > 1)}"
     scan, sample = None, None
     params = dict(init=init, n_init=1 if not isinstance(init, str) else n_init, random_state=seed, device=device, **kw)
-    def progress(step):  # one line per iteration of a streamed fit
-        log(f"      {f'run {step.run + 1}, ' if step.run else ''}iteration {step.iteration}: inertia {_num(step.inertia)}")
     try:
         if k == 'auto':
             if streamed:
@@ -438,7 +437,7 @@ def fit_file(
             log(f"[2/3] fitting k={k} on {what}" + (f", rows {' | '.join(f'{a:,}..{b - 1:,}' for a, b in (_rank_rows(n, r, reduce.world) for r in range(reduce.world)))} on {reduce.world} processes" if distributed else
                                                      " read from disk a chunk at a time" if streamed else ""))
             t0 = time.perf_counter()
-            model = KMeans(k, memory_budget=budget, distributed=distributed, **params).fit(shard, callback=progress if streamed else None)
+            model = KMeans(k, memory_budget=budget, distributed=distributed, progress=progress if not reduce.rank else False, **params).fit(shard)
             t_fit = time.perf_counter() - t0
     except ValueError as e: raise _problem(path, _file_row(str(e).splitlines()[0], names, _rank_rows(n, reduce.rank, reduce.world)[0] if distributed else 0)) from None
 
@@ -587,7 +586,7 @@ def _fit_command(args) -> int:
         if distributed: device = start_group(device, args.timeout)
         fit_file(args.file, args.k, args.out, columns=args.columns, metric=args.metric, init=args.init, n_init=args.n_init,
                  seed=args.seed, scale=args.scale, max_k=args.max_k, memory_budget=args.memory_budget, device=device,
-                 distributed=distributed, print_fn=print if rank == 0 else (lambda *a, **k: None), log=log)
+                 distributed=distributed, print_fn=print if rank == 0 else (lambda *a, **k: None), log=log, progress=sys.stderr if log else False)
     except InputError as e:
         say(e)
         return 2
