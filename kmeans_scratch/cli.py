@@ -393,7 +393,6 @@ def fit_file(
         ks = range(2, min(max_k, n - 1) + 1)
     elif k > n: raise _problem(path, f"has {n:,} row(s), fewer than the {k} clusters asked for")
     if reduce.rank == 0 and out.exists() and not out.is_dir(): raise InputError(f"{out}: cannot create the folder (a file of that name is in the way)")  # before a long fit
-    if streamed and metric == 'cosine': raise _problem(path, f"is {_bytes(X.shape[0] * X.shape[1] * X.dtype.itemsize)}, more than --memory-budget, and --metric cosine needs it in memory: raise --memory-budget, or use euclidean")
     if isinstance(init, Path):
         if k == 'auto': raise InputError(f"{init}: starting centres need a number of clusters, not --k auto")
         error, file = None, init
@@ -474,6 +473,7 @@ def fit_file(
     title = f"{path.name}: KMeans(k={k}), inertia {_num(model.inertia_)}" + (f"\n({', '.join(seen)})" if seen else '')
     if streamed:  # a uniform sample of the rows, with the labels of their nearest centres
         _, points = _sample(space, n, 20_000, seed)
+        if metric == 'cosine': points = points / points.norm(dim=1, keepdim=True)  # as the fit saw them (it refused rows of length zero)
         fig = plot_file_fit(points, torch.as_tensor(model.predict(points.to(centres.dtype))).cpu(), centres, names, title, seed, of=n)
     else: fig = plot_file_fit(space, torch.as_tensor(model.labels_).cpu(), centres, names, title, seed)  # the points as the model saw them
     files['fit'] = _save(fig, out/'fit.png')

@@ -34,7 +34,7 @@ def minibatch_step(
     got = got.to(counts.dtype)
     new_counts = counts + got
     rate = (got / new_counts.clamp_min(torch.finfo(counts.dtype).tiny)).to(centres.dtype)  # w_b / (v + w_b): 0 for a centre the batch missed
-    means = sums / got.to(sums.dtype).clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
+    means = (sums / got.to(sums.dtype).clamp_min(torch.finfo(sums.dtype).tiny)[:, None]).to(centres.dtype)
     return torch.lerp(centres, means, rate[:, None]), new_counts, labels, _weighted_sum(sq_dist, weights)
 
 # %% ../nbs/17_minibatch.ipynb #ad1e2ef8

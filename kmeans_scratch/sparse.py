@@ -99,9 +99,9 @@ def sparse_cluster_sums(
     k:int,                 # number of clusters
     weights:torch.Tensor|None=None, # sample weights (n,)
 ) -> torch.Tensor:         # the dense k×d sums of each cluster's (weighted) rows
-    "Σ w·x per cluster: each stored entry added into its row's cluster, one `index_add_` over the entries."
-    rows, v = entry_rows(data), data.values()
-    if weights is not None: v = v * weights.index_select(0, rows)
+    "Σ w·x per cluster (float64): each stored entry added into its row's cluster, one `index_add_` over the entries."
+    rows, v = entry_rows(data), data.values().to(torch.float64)
+    if weights is not None: v = v * weights.index_select(0, rows).to(torch.float64)
     d = data.shape[1]
     flat = labels.index_select(0, rows) * d + data.col_indices()  # the entry's place in the k×d table
     return v.new_zeros(k * d).index_add_(0, flat, v).view(k, d)

@@ -116,7 +116,7 @@ def lloyd_iterations(
             sums, counts = cluster_sums(labels, data, k, weights)
             peak = counts.clone()  # `move_points` updates `counts` in place
         kept_sums, kept_counts = relocate_empty_clusters(sums, counts, labels, data, distances, weights)
-        new = centroids_from_sums(kept_sums, kept_counts, data, distances, previous=centroids)
+        new = centroids_from_sums(kept_sums, kept_counts, data, distances, previous=centroids).to(centroids.dtype)  # float64 totals, centres in the data's dtype
         if spherical: new = _unit_means(new, centroids)
         relocated = kept_sums is not sums
         if not carry_sums or relocated: sums = None  # a relocated point's row left its label's sum: sum afresh

@@ -11,24 +11,23 @@ from .sparse import is_sparse, sparse_cluster_sums, dense_rows
 __all__ = ['cluster_sums', 'relocate_empty_clusters', 'centroids_from_sums', 'update_centroids', 'move_points']
 
 # %% ../nbs/04_update.ipynb #83a46b0e
+_SUM_ROWS = 65_536  # rows added up in the data's dtype before their partial sums join the float64 totals
+
 def cluster_sums(
     labels:torch.Tensor,   # cluster of each point (n,), integers in [0, k)
     data:torch.Tensor,     # points (n×d)
     k:int,                 # number of clusters
     weights:torch.Tensor|None=None, # sample weights (n,); all ones when None
-) -> tuple[torch.Tensor, torch.Tensor]: # (weighted sums k×d, total weights k)
-    "Weighted sum of the points and total weight in each cluster, with `index_add_`."
-    if is_sparse(data):  # one index_add_ over the stored entries (the sparse lesson)
-        counts = torch.bincount(labels, minlength=k).to(data.dtype) if weights is None else \
-                 torch.zeros(k, dtype=data.dtype, device=data.device).index_add_(0, labels, weights)
-        return sparse_cluster_sums(labels, data, k, weights), counts
-    sums = torch.zeros(k, data.shape[1], dtype=data.dtype, device=data.device)
-    if weights is None:
-        sums.index_add_(0, labels, data)
-        counts = torch.bincount(labels, minlength=k).to(data.dtype)
-    else:
-        sums.index_add_(0, labels, data * weights[:, None])
-        counts = torch.zeros(k, dtype=data.dtype, device=data.device).index_add_(0, labels, weights)
+) -> tuple[torch.Tensor, torch.Tensor]: # (weighted sums k×d, total weights k), both float64
+    "Weighted sum of the points and total weight in each cluster, with `index_add_`: partial sums of row blocks, totalled in float64."
+    counts = torch.bincount(labels, minlength=k).to(torch.float64) if weights is None else \
+             torch.zeros(k, dtype=torch.float64, device=labels.device).index_add_(0, labels, weights.to(torch.float64))
+    if is_sparse(data): return sparse_cluster_sums(labels, data, k, weights), counts  # one index_add_ over the stored entries (the sparse lesson)
+    sums = torch.zeros(k, data.shape[1], dtype=torch.float64, device=data.device)
+    for s in range(0, data.shape[0], _SUM_ROWS):  # float32 adding millions of rows one by one would drift; a block at a time it cannot
+        x, lab = data[s:s + _SUM_ROWS], labels[s:s + _SUM_ROWS]
+        if weights is not None: x = x * weights[s:s + _SUM_ROWS, None]
+        sums += torch.zeros(k, data.shape[1], dtype=data.dtype, device=data.device).index_add_(0, lab, x)
     return sums, counts
 
 # %% ../nbs/04_update.ipynb #9904fb18
@@ -49,9 +48,9 @@ def relocate_empty_clusters(
     farthest = torch.topk(distances, min(k, n)).indices
     rank = (torch.cumsum(empty, 0) - 1).clamp_(0, farthest.shape[0] - 1)  # the i-th empty cluster takes the i-th farthest point
     taken = farthest[rank]
-    rows = dense_rows(data, taken)  # a few rows, dense even when the data is sparse
+    rows = dense_rows(data, taken).to(sums.dtype)  # a few rows, dense even when the data is sparse, in the sums' dtype
     own = sums[assignments[taken]] / counts[assignments[taken]].clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
-    rounding = expansion_error((rows ** 2).sum(1), (own ** 2).sum(1), data.shape[1], data.dtype)
+    rounding = expansion_error((rows ** 2).sum(1), (own ** 2).sum(1), data.shape[1], data.dtype).to(distances.dtype)
     empty = empty & (distances[taken] > rounding)  # a point on its centroid (up to rounding) gains nothing by founding a cluster: no cycles
     w_taken = torch.ones_like(counts) if weights is None else weights[taken].to(counts.dtype)
     moved = torch.where(empty, w_taken, 0)
@@ -93,7 +92,7 @@ def update_centroids(
             means = sums / counts.clamp_min(torch.finfo(sums.dtype).tiny)[:, None]
             return own_sq_distances(data, means, assignments)
     sums, counts = relocate_empty_clusters(sums, counts, assignments, data, distances, weights)
-    return centroids_from_sums(sums, counts, data, distances)
+    return centroids_from_sums(sums, counts, data, distances).to(data.dtype)
 
 # %% ../nbs/04_update.ipynb #e2667c97
 def move_points(
@@ -110,7 +109,7 @@ def move_points(
     if moved.numel() == 0: return sums, counts
     rows = dense_rows(data, moved)  # the moved points, dense even when the data is sparse
     w = torch.ones(moved.shape[0], dtype=counts.dtype, device=counts.device) if weights is None else weights.index_select(0, moved).to(counts.dtype)
-    if weights is not None: rows = rows * w[:, None].to(rows.dtype)
+    rows = rows.to(sums.dtype) * w[:, None] if weights is not None else rows.to(sums.dtype)  # the totals' dtype (float64)
     old, new = old_labels.index_select(0, moved), new_labels.index_select(0, moved)
     sums.index_add_(0, old, rows, alpha=-1).index_add_(0, new, rows)
     counts.index_add_(0, old, w, alpha=-1).index_add_(0, new, w)
