@@ -236,8 +236,9 @@ def _fit_chunked(self:KMeans, X, p:_Fit, sample_weight, callback, transform:bool
     like = _describe(X)
     for name in ('feature_names_in_',):  # a file has no column names
         if hasattr(self, name): delattr(self, name)
-    if int(np.unique(labels).size) < p.n_clusters and not self.distributed:
-        warnings.warn(f"Number of distinct clusters ({int(np.unique(labels).size)}) found smaller than n_clusters ({p.n_clusters}). "
+    sizes = sum(np.bincount(labels[s:s + (1 << 22)], minlength=p.n_clusters) for s in range(0, len(labels), 1 << 22))  # labels may be a file: a slice at a time
+    if (n_distinct := int(np.count_nonzero(sizes))) < p.n_clusters and not self.distributed:
+        warnings.warn(f"Number of distinct clusters ({n_distinct}) found smaller than n_clusters ({p.n_clusters}). "
                       f"Possibly due to duplicate points in X.", ConvergenceWarning, stacklevel=3)
     self.cluster_centers_ = _output_like(centres, like) if like['kind'] == 'torch' else centres.cpu().numpy()
     self.labels_, self.inertia_, self.n_iter_ = labels, inertia, n_iter
