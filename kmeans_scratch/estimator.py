@@ -165,11 +165,12 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
         mean = data.mean(0)
         in_place = not self.copy_x and _writable_view(X, data)
         data = data.sub_(mean) if in_place else data - mean
+    bars = {}  # progress displays, one per run, closed however the fit ends
     try:
         if isinstance(p.init, torch.Tensor): check_range(p.init - mean, 'init', data.shape[1])
         check_range(data, 'X')
         data_sqnorm = sq_norms(data)
-        report, bars = callback, {}
+        report = callback
         if self.verbose or callback is not None or self.progress:
             def report(run, step):  # steps in data coordinates, with the caller's weights
                 step = dataclasses.replace(step, centroids=step.centroids + mean, weights=given)
@@ -279,7 +280,7 @@ def _prepare(self:_CentresModel, X, method:str) -> tuple[torch.Tensor, torch.Ten
 @patch
 def predict(self:_CentresModel, X):
     "Index of the nearest cluster centre for each sample of `X`."
-    if self._streams(X): return predict_chunks(X, self._centres_tensor('predict'), self.memory_budget)[0]
+    if self._streams(X): return predict_chunks(X, self._centres_tensor('predict'), self.memory_budget, spherical=self.metric == 'cosine')[0]
     data, centres = self._prepare(X, 'predict')
     return _output_like(assign_centroids(centres, data)[0], _describe(X))
 
@@ -292,7 +293,7 @@ def _centres_tensor(self:_CentresModel, method:str) -> torch.Tensor:
 @patch
 def _transform(self:_CentresModel, X):
     "Euclidean distances from `X` to the centres (see `transform`)."
-    if self._streams(X): return predict_chunks(X, self._centres_tensor('transform'), self.memory_budget, distances=True)[2]
+    if self._streams(X): return predict_chunks(X, self._centres_tensor('transform'), self.memory_budget, distances=True, spherical=self.metric == 'cosine')[2]
     data, centres = self._prepare(X, 'transform')
     return _output_like(self._distances(centres, data), _describe(X))
 
@@ -305,7 +306,7 @@ def _distances(self:_CentresModel, centres:torch.Tensor, data:torch.Tensor) -> t
 @patch
 def score(self:_CentresModel, X, y=None, sample_weight=None) -> float:
     "Minus the inertia of `X` with respect to the fitted centres."
-    if self._streams(X): return -predict_chunks(X, self._centres_tensor('score'), self.memory_budget, sample_weight)[1]
+    if self._streams(X): return -predict_chunks(X, self._centres_tensor('score'), self.memory_budget, sample_weight, spherical=self.metric == 'cosine')[1]
     data, centres = self._prepare(X, 'score')
     weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
     return -exact_inertia(data, centres, assign_centroids(centres, data)[0], weights) / (2 if self.metric == 'cosine' else 1)
