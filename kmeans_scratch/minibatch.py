@@ -2,7 +2,8 @@
 
 # %% ../nbs/17_minibatch.ipynb #6b547661
 from __future__ import annotations
-import dataclasses, numbers, warnings
+import dataclasses, mmap, numbers, warnings
+import numpy as np
 import torch
 from fastcore.basics import patch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
@@ -14,6 +15,7 @@ from .distance import sq_norms
 from .assign import assign_centroids
 from .update import cluster_sums
 from .training import tolerance, exact_inertia, _weighted_sum
+from .streaming import make_source, predict_chunks
 from .checks import check_data, check_sample_weight, check_device, check_range, _describe, _output_like
 from .estimator import KMeans, _CentresModel, _Fit, _run_seeds
 
@@ -226,6 +228,7 @@ def fit(self:MiniBatchKMeans,
 ) -> MiniBatchKMeans:
     "Compute the centres of `X` from random mini-batches, until the smoothed batch inertia stops improving or after `max_iter` passes."
     p = KMeans._check_params(self)  # before the data is looked at
+    if self._streams(X): return self._fit_rows(p, X, sample_weight, callback)  # a file, or a memmap larger than memory allows
     data = check_data(X, 'X', device=check_device(self.device), estimator=type(self).__name__, accept_sparse=True)
     weights = check_sample_weight(sample_weight, data.shape[0], data.dtype, data.device)
     for name in ('labels_', 'inertia_'): self.__dict__.pop(name, None)
@@ -251,6 +254,31 @@ def fit(self:MiniBatchKMeans,
     else:
         total = n if weights is None else float(weights.sum(dtype=torch.float64))
         self.inertia_ = (stop.ewa if stop.ewa is not None else inertia / b) * total  # scikit-learn's estimate
+    return self
+
+# %% ../nbs/17_minibatch.ipynb #6e22f166
+@patch
+def _fit_rows(self:MiniBatchKMeans, p:_Fit, X, sample_weight=None, callback=None) -> MiniBatchKMeans:
+    "`fit` for rows read a batch at a time: batches of random rows taken from the source, the labels and inertia streamed at the end."
+    if sample_weight is not None: raise ValueError("MiniBatchKMeans does not take sample_weight for data read in chunks (a path or a large memmap): "
+                                                   "fit rows in memory, or feed weighted batches to partial_fit.")
+    if isinstance(X, np.memmap) and getattr(X, '_mmap', None) is not None: X._mmap.madvise(mmap.MADV_RANDOM)  # no read-ahead for random rows
+    source = make_source(X)
+    n, b = source.shape[0], min(self.batch_size, source.shape[0])
+    g = np.random.default_rng(next(_run_seeds(p.random_state)) % 2**63)
+    def draw(m): return check_data(source.take(np.sort(g.integers(0, n, m))), 'X', device=check_device(self.device), estimator=type(self).__name__)
+    first = draw(min(n, self.init_size or max(3 * b, 3 * p.n_clusters)))  # the starts are chosen on these rows
+    p, centred = self._begin(p, first, first, None)
+    stop = EarlyStopping(min(2 * b / (n + 1), 1.), tolerance(centred, p.tol), self.max_no_improvement)
+    for step in range(self.max_iter * n // b):
+        inertia, shift = self._step(self._centred(draw(b).to(self._centres)))
+        why = stop.update(inertia / b, shift)
+        if callback is not None: callback(step + 1, self._centres + self._shift)
+        if why: break
+    self.n_steps_, self.n_iter_ = step + 1, -(-(step + 1) * b // n)
+    self.cluster_centers_ = (self._centres + self._shift).cpu().numpy()
+    for name in ('labels_', 'inertia_', 'feature_names_in_'): self.__dict__.pop(name, None)  # a file has no column names
+    if self.compute_labels: self.labels_, self.inertia_, _ = predict_chunks(source, self._centres + self._shift, self.memory_budget)
     return self
 
 # %% ../nbs/17_minibatch.ipynb #da8d8be2
