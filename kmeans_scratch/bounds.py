@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import torch
 from fastcore.basics import patch
-from .distance import _row_chunk_size, calculate_distances, sq_norms, own_sq_distances, expansion_error
+from .distance import _row_chunk_size, _sq_distances_block, calculate_distances, sq_norms, own_sq_distances, expansion_error
 
 # %% auto #0
 __all__ = ['BoundedAssigner']
@@ -51,6 +51,22 @@ def _measure(self:BoundedAssigner, centroids, rows=None):
         for o, r in zip(out, _nearest_two_block(x, centroids, sq, c_sqnorm)): o[s:s + step] = r
     return out
 
+# %% ../nbs/04a_bounds.ipynb #9d0ed54f
+def _nearest_other_sq(
+    centroids:torch.Tensor,# centroids (k×d)
+) -> torch.Tensor:         # squared distance from each centroid to its nearest other one (k,)
+    "Each centroid's squared distance to its nearest neighbour among the others, a block of rows at a time: no k×k table (1 GiB of float32 at k = 16,384)."
+    k = centroids.shape[0]
+    c = centroids - centroids.mean(0)  # centred once, as `calculate_distances` centres
+    c_sqnorm = (c * c).sum(1)
+    out = torch.empty(k, dtype=centroids.dtype, device=centroids.device)
+    step = _row_chunk_size(k, k)
+    for s in range(0, k, step):
+        block = _sq_distances_block(c[s:s + step], c, c_sqnorm[s:s + step], c_sqnorm)  # rows s.. against all
+        block[torch.arange(block.shape[0], device=block.device), torch.arange(s, s + block.shape[0], device=block.device)] = float('inf')
+        out[s:s + step] = block.amin(1)
+    return out
+
 # %% ../nbs/04a_bounds.ipynb #8cfc358a
 @patch
 def _remeasure(self:BoundedAssigner, centroids, rows=None):
@@ -83,7 +99,7 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
     others_moved = torch.where(torch.arange(k, device=moved.device) == top.indices[0], top.values[1], top.values[0])  # the largest move among the others
     c = centroids - centroids.mean(0)  # calculate_distances' centring, to bound its rounding
     gap_err = float((c * c).sum(1).max()) * 2 * self.slack
-    half_gap = (calculate_distances(centroids, centroids, squared=True).fill_diagonal_(float('inf')).amin(1) - gap_err).clamp_min_(0).sqrt_() / 2
+    half_gap = (_nearest_other_sq(centroids) - gap_err).clamp_min_(0).sqrt_() / 2
     per_point = torch.stack([moved, others_moved, half_gap], 1).index_select(0, self.labels)  # one gather for the three
     self.upper += per_point[:, 0]
     self.lower -= per_point[:, 1]
