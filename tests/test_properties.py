@@ -182,3 +182,20 @@ def test_huge_weights_change_nothing(p, case):
         np.testing.assert_allclose(small.cluster_centers_[a], large.cluster_centers_[b], rtol=1e-5 if dtype == np.float32 else 1e-12,
                                    atol=1e-4 * (1 + np.abs(X).max()))
     assert math.isclose(large.inertia_ / big, small.inertia_, rel_tol=1e-4, abs_tol=1e-6 * (1 + np.abs(X).max()) ** 2)
+
+@checked
+@given(st.integers(2, 40), st.integers(1, 6), st.integers(0, 2**32 - 1), st.floats(0.2, 0.9), st.booleans(), st.sampled_from(sorted(INIT_METHODS)))
+def test_sparse_is_dense(n, d, seed, density, weighted, init):
+    "A sparse matrix gets the fit of the same matrix made dense (float64): the same labels, centres and inertia to 1e-9."
+    import scipy.sparse as sp
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * (rng.random((n, d)) < density)  # real-valued, so that no two distances tie exactly
+    k = int(rng.integers(1, n + 1)) if n < 6 else int(rng.integers(1, 7))
+    w = rng.choice([0.5, 1., 3.], n) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # all-zero rows are duplicates
+        dense = KMeans(k, init=init, random_state=seed).fit(X, sample_weight=w)
+        sparse = KMeans(k, init=init, random_state=seed).fit(sp.csr_matrix(X), sample_weight=w)
+    pairs = set(zip(dense.labels_.tolist(), sparse.labels_.tolist()))  # the same partition (duplicate zero rows may swap numbers)
+    assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs}), pairs
+    assert math.isclose(sparse.inertia_, dense.inertia_, rel_tol=1e-9, abs_tol=1e-12)
