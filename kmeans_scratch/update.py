@@ -107,10 +107,12 @@ def move_points(
     "Update cluster sums and weights for the points whose label changed, without summing the others again."
     if moved is None: moved = (old_labels != new_labels).nonzero()[:, 0]
     if moved.numel() == 0: return sums, counts
-    rows = dense_rows(data, moved)  # the moved points, dense even when the data is sparse
     w = torch.ones(moved.shape[0], dtype=counts.dtype, device=counts.device) if weights is None else weights.index_select(0, moved).to(counts.dtype)
-    rows = rows.to(sums.dtype) * w[:, None] if weights is not None else rows.to(sums.dtype)  # the totals' dtype (float64)
     old, new = old_labels.index_select(0, moved), new_labels.index_select(0, moved)
-    sums.index_add_(0, old, rows, alpha=-1).index_add_(0, new, rows)
+    for s in range(0, moved.shape[0], _SUM_ROWS):  # as `cluster_sums`: a block of rows in the data's dtype, its change added in float64
+        rows = dense_rows(data, moved[s:s + _SUM_ROWS])  # the moved points, dense even when the data is sparse
+        if weights is not None: rows = rows * w[s:s + _SUM_ROWS, None].to(rows.dtype)
+        change = torch.zeros(sums.shape, dtype=rows.dtype, device=rows.device)
+        sums += change.index_add_(0, new[s:s + _SUM_ROWS], rows).index_add_(0, old[s:s + _SUM_ROWS], rows, alpha=-1)
     counts.index_add_(0, old, w, alpha=-1).index_add_(0, new, w)
     return sums, counts

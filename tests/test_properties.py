@@ -176,7 +176,10 @@ def test_huge_weights_change_nothing(p, case):
         large = KMeans(p['k'], init=p['init'], random_state=p['seed']).fit(X, sample_weight=(p['weights'] * big).astype(dtype))
     # the same partition and the same centres, up to the numbering of the clusters: among exact duplicates, the rounding of
     # weights scaled by a constant can change which of several equal candidates a start or a relocation takes
-    pairs = set(zip(small.labels_.tolist(), large.labels_.tolist()))
+    # (points of weight zero are left out: they pull no centre, and one equidistant from two centres that agree to
+    # 1e-20 may take either; found by hypothesis)
+    counted = p['weights'] > 0
+    pairs = set(zip(small.labels_[counted].tolist(), large.labels_[counted].tolist()))
     assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs}), pairs
     for a, b in pairs:
         np.testing.assert_allclose(small.cluster_centers_[a], large.cluster_centers_[b], rtol=1e-5 if dtype == np.float32 else 1e-12,
