@@ -174,7 +174,8 @@ def check_range(
 ):
     "ValueError when squared distances involving `centred`'s rows could overflow their dtype."
     if is_sparse(centred): d, centred = d or centred.shape[1], centred.values()  # the zeros are within range
-    largest = float(max(-centred.min(), centred.max())) if centred.numel() else 0.  # no |t| temporary the size of the data
+    low, high = torch.aminmax(centred) if centred.numel() else (torch.zeros(()), torch.zeros(()))  # one pass, no |t| temporary the size of the data
+    largest = float(torch.maximum(-low, high))
     limit = math.sqrt(torch.finfo(centred.dtype).max / (d or centred.shape[1])) / 2  # ‖x − c‖² ≤ d·(2·max|coordinate|)²
     if not largest < limit:  # also true for NaN, from a mean that overflowed
         advice = f"Rescale {name}" + (", or use float64." if centred.dtype != torch.float64 else ".")

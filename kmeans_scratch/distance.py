@@ -22,13 +22,14 @@ def _row_chunk_size(
 # %% ../nbs/01_distance.ipynb #fed38515
 def sq_norms(
     data:torch.Tensor,     # points (n×d)
-    chunk_size:int=65536,  # rows per chunk, to bound the temporary memory
+    chunk_elements:int=2 ** 20, # numbers per chunk: the temporary of squares stays in the cache
 ) -> torch.Tensor:         # ‖x‖² per row (n,)
     "Squared Euclidean norm of each row, without a temporary the size of `data`."
     if is_sparse(data): return sparse_sq_norms(data)  # the sparse lesson: from the stored values
     out = torch.empty(data.shape[0], dtype=data.dtype, device=data.device)
-    for s in range(0, data.shape[0], chunk_size):
-        torch.sum(data[s:s + chunk_size].square(), 1, out=out[s:s + chunk_size])
+    step = max(1, chunk_elements // max(data.shape[1], 1))
+    for s in range(0, data.shape[0], step):
+        torch.sum(data[s:s + step].square(), 1, out=out[s:s + step])
     return out
 
 # %% ../nbs/01_distance.ipynb #127ec061
