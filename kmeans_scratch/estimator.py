@@ -146,6 +146,16 @@ def _starts(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None, m
                                  f"match (n_clusters, n_features) = ({p.n_clusters}, {data.shape[1]}).")
             yield unit_rows(start, 'init') if p.spherical else start
 
+# %% ../nbs/07_estimator.ipynb #3bcf1b29
+def _centring_pays(
+    mean:torch.Tensor,     # the data's mean row (d,)
+    data_sqnorm:torch.Tensor, # ‖x‖² per row of the uncentred data
+) -> bool:
+    "Whether the data's mean is longer than its spread: then centring more than halves ‖x‖², and with it the rounding of the distances."
+    spread_and_offset = float(data_sqnorm.sum(dtype=torch.float64)) / max(data_sqnorm.shape[0], 1)
+    offset = float(mean.double().square().sum())
+    return not math.isfinite(spread_and_offset) or offset > spread_and_offset - offset  # an overflowed ‖x‖²: centring may save it
+
 # %% ../nbs/07_estimator.ipynb #3b48be87
 @patch
 def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False):
@@ -158,18 +168,19 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
     p = self._check_with_data(p, data, given)
     scale = 1. if given is None else float(given.max())
     weights = None if given is None else given / scale  # the same fit, and no sum can overflow
-    if p.spherical or is_sparse(data):  # directions, or sparse rows: nothing to centre
-        mean, in_place = torch.zeros(data.shape[1], dtype=data.dtype, device=data.device), False
-        if p.spherical: data = unit_rows(data, 'X')
-    else:
-        mean = data.mean(0)
-        in_place = not self.copy_x and _writable_view(X, data)
-        data = data.sub_(mean) if in_place else data - mean
+    mean, in_place, data_sqnorm, offset = torch.zeros(data.shape[1], dtype=data.dtype, device=data.device), False, None, None
+    if p.spherical: data = unit_rows(data, 'X')  # directions, or sparse rows: nothing to centre
+    elif not is_sparse(data):
+        offset, data_sqnorm = data.mean(0), sq_norms(data)
+        if _centring_pays(offset, data_sqnorm):  # else the data stays where it is, `offset` from the origin
+            mean, data_sqnorm, offset = offset, None, None
+            in_place = not self.copy_x and _writable_view(X, data)
+            data = data.sub_(mean) if in_place else data - mean
     bars = {}  # progress displays, one per run, closed however the fit ends
     try:
         if isinstance(p.init, torch.Tensor): check_range(p.init - mean, 'init', data.shape[1])
         check_range(data, 'X')
-        data_sqnorm = sq_norms(data)
+        if data_sqnorm is None: data_sqnorm = sq_norms(data)
         report = callback
         if self.verbose or callback is not None or self.progress:
             def report(run, step):  # steps in data coordinates, with the caller's weights
@@ -182,7 +193,7 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
                     bars[run].iteration(shown, step.shift)
                 if callback is not None: callback(step)
         starts = self._starts(p, data, weights, mean, _describe(X))
-        centroids, labels, inertia, n_iter, why = best_of_runs(data, starts, weights, p.max_iter, tolerance(data, p.tol, data_sqnorm),
+        centroids, labels, inertia, n_iter, why = best_of_runs(data, starts, weights, p.max_iter, tolerance(data, p.tol, data_sqnorm, offset),
                                                                data_sqnorm, report, p.bounds, p.spherical)
         distances = self._distances(centroids, data) if transform else None
     finally:

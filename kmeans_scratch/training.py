@@ -18,13 +18,15 @@ __all__ = ['tolerance', 'LloydStep', 'make_assigner', 'lloyd_iterations', 'exact
 def tolerance(
     data:torch.Tensor,     # the points (n×d)
     tol:float,             # relative tolerance
-    data_sqnorm:torch.Tensor|None=None, # ‖x‖² per row of `data`, only if `data` is centred (mean zero): then no pass over the data
+    data_sqnorm:torch.Tensor|None=None, # ‖x‖² per row of `data`, if known: then no pass over the data
+    mean:torch.Tensor|None=None, # the mean of `data`'s rows, with `data_sqnorm`; zero (centred data) when None
 ) -> float:                # absolute tolerance on the total squared centroid shift
     "`tol` scaled by the mean variance of the features, as scikit-learn does."
     if tol <= 0: return 0.
     if is_sparse(data): return sparse_mean_variance(data) * tol  # sparse data is not centred
     if data_sqnorm is None: return float(data.var(0, correction=0).mean()) * tol
-    return float(data_sqnorm.sum(dtype=torch.float64)) / data.shape[0] / data.shape[1] * tol  # centred: the variances sum to mean ‖x‖²
+    offset = 0. if mean is None else float(mean.double().square().sum())
+    return (float(data_sqnorm.sum(dtype=torch.float64)) / data.shape[0] - offset) / data.shape[1] * tol  # Σ variances = mean ‖x‖² − ‖mean‖²
 
 # %% ../nbs/05_training.ipynb #938785cb
 def _weighted_sum(
