@@ -95,14 +95,18 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
         self.measured.append(1.)
         return self.labels, d2
     moved = ((centroids - self.centroids) ** 2).sum(1).sqrt()
-    top = moved.topk(2)
-    others_moved = torch.where(torch.arange(k, device=moved.device) == top.indices[0], top.values[1], top.values[0])  # the largest move among the others
+    jumpers = _jumpers(moved)  # a few centroids that moved much further than the rest: measured directly below
+    if jumpers.numel(): others_moved = moved.new_full((k,), float(moved.topk(jumpers.numel() + 1).values[-1]))  # the largest move of the rest
+    else:
+        top = moved.topk(2)
+        others_moved = torch.where(torch.arange(k, device=moved.device) == top.indices[0], top.values[1], top.values[0])  # the largest move among the others
     c = centroids - centroids.mean(0)  # calculate_distances' centring, to bound its rounding
     gap_err = float((c * c).sum(1).max()) * 2 * self.slack
     half_gap = (_nearest_other_sq(centroids) - gap_err).clamp_min_(0).sqrt_() / 2
     per_point = torch.stack([moved, others_moved, half_gap], 1).index_select(0, self.labels)  # one gather for the three
     self.upper += per_point[:, 0]
     self.lower -= per_point[:, 1]
+    if jumpers.numel(): torch.minimum(self.lower, self._lower_to(centroids, jumpers), out=self.lower)
     bound = torch.maximum(self.lower, per_point[:, 2])
     suspect = (self.upper > bound).nonzero()[:, 0]
     measured = 0.
@@ -119,3 +123,31 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
     self.measured.append(measured)
     labels = self.labels
     return labels, functools.cache(lambda: own_sq_distances(self.data, centroids, labels))  # computed once, if ever
+
+# %% ../nbs/04a_bounds.ipynb #361f24bd
+_JUMPERS = 16  # the most centroids measured directly in one iteration
+
+def _jumpers(
+    moved:torch.Tensor,    # how far each centroid moved (k,)
+) -> torch.Tensor:         # indices of the centroids to measure directly; empty when the moves are even
+    "The few centroids whose moves dwarf the rest: those ahead of the `_JUMPERS + 1`-th largest move, if it is under half the largest."
+    k = moved.shape[0]
+    if k <= 4 * _JUMPERS: return moved.new_empty(0, dtype=torch.long)  # few centroids: the full measure is as cheap
+    top = moved.topk(_JUMPERS + 1)
+    if not bool(top.values[-1] * 2 < top.values[0]): return moved.new_empty(0, dtype=torch.long)
+    return top.indices[:_JUMPERS][top.values[:_JUMPERS] > top.values[-1]]
+
+@patch
+def _lower_to(self:BoundedAssigner, centroids, jumpers) -> torch.Tensor:
+    "For every point, a lower bound on its distance to the nearest of `jumpers` other than its own centroid."
+    c = centroids.index_select(0, jumpers)
+    c_sqnorm = (c * c).sum(1)
+    out = torch.empty_like(self.data_sqnorm)
+    step = _row_chunk_size(out.shape[0], c.shape[0])
+    for s in range(0, out.shape[0], step):
+        sq = self.data_sqnorm[s:s + step]
+        d2 = torch.addmm(c_sqnorm, self.data[s:s + step], c.T, alpha=-2).add_(sq[:, None])
+        d2.sub_(((sq + float(c_sqnorm.max())) * self.slack)[:, None])  # the expansion's rounding, taken off: still a lower bound
+        d2.masked_fill_(self.labels[s:s + step, None] == jumpers, float('inf'))  # the own centroid is not a rival
+        out[s:s + step] = d2.amin(1).clamp_min_(0).sqrt_()
+    return out
