@@ -54,7 +54,7 @@ class KMeans(_CentresModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         n_clusters:int=8,  # number of clusters
         *,
         init='k-means++',  # 'k-means++', 'k-means||', 'random', 'farthest', 'random-partition', starting centres (n_clusters×n_features), or a callable init(X, n_clusters, random_state)
-        n_init='auto',     # runs from different starts, the best kept; 'auto': 1 for k-means++, farthest and explicit centres, 10 otherwise
+        n_init='auto',     # runs from different starts, the best kept; 'auto': 1 for k-means++, k-means‖, farthest and explicit centres, 10 otherwise
         max_iter:int=300,  # most Lloyd iterations per run
         tol:float=1e-4,    # relative tolerance on the centre shift (scaled by the mean feature variance)
         verbose:int=0,     # print progress per iteration when > 0
@@ -119,7 +119,7 @@ def _check_with_data(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tenso
             warnings.warn(f"Explicit initial center position passed: performing only one init in {type(self).__name__} "
                           f"instead of n_init={n_init}.", RuntimeWarning, stacklevel=3)
         n_init = 1
-    elif n_init == 'auto': n_init = 1 if init in ('k-means++', 'farthest') else 10
+    elif n_init == 'auto': n_init = 1 if init in ('k-means++', 'k-means||', 'farthest') else 10  # as for data read in chunks
     return dataclasses.replace(p, init=init, n_init=int(n_init))
 
 # %% ../nbs/07_estimator.ipynb #0f6e695d

@@ -110,7 +110,7 @@ class MiniBatchKMeans(_CentresModel, ClassNamePrefixFeaturesOutMixin, Transforme
         tol:float=0.0,     # stop when a step's squared centre shift falls below `tol` × the mean feature variance; 0: off
         max_no_improvement:int|None=10, # stop after this many steps without a new low of the smoothed batch inertia; None: off
         init_size:int|None=None, # samples the starts are drawn from (and judged on); 3·batch_size, at least 3·n_clusters, when None
-        n_init='auto',     # starts tried, the best on held-out samples kept; 'auto': 1 for k-means++, farthest and explicit centres, 3 otherwise
+        n_init='auto',     # starts tried, the best on held-out samples kept; 'auto': 1 for k-means++, k-means‖, farthest and explicit centres, 3 otherwise
         reassignment_ratio:float=0.01, # a centre with a count below this fraction of the largest is moved to a random sample
         device=None,       # device to compute on; the input's when None
     ):
@@ -126,7 +126,7 @@ class MiniBatchKMeans(_CentresModel, ClassNamePrefixFeaturesOutMixin, Transforme
 @patch
 def _check(self:MiniBatchKMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None) -> tuple[_Fit, int]:
     "The parameters (`p`, from `KMeans._check_params`) checked against the data by `KMeans`'s checks, with the mini-batch `n_init` default; and the `init_size` to use."
-    if p.n_init == 'auto': p = dataclasses.replace(p, n_init=1 if isinstance(p.init, torch.Tensor) or p.init in ('k-means++', 'farthest') else 3)
+    if p.n_init == 'auto': p = dataclasses.replace(p, n_init=1 if isinstance(p.init, torch.Tensor) or p.init in ('k-means++', 'k-means||', 'farthest') else 3)
     p = KMeans._check_with_data(self, p, data, weights)
     n, k = data.shape[0], p.n_clusters
     init_size = self.init_size
