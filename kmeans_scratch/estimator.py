@@ -151,7 +151,7 @@ def _centring_pays(
     mean:torch.Tensor,     # the data's mean row (d,)
     data_sqnorm:torch.Tensor, # ‖x‖² per row of the uncentred data
 ) -> bool:
-    "Whether the data's mean is longer than its spread: then centring more than halves ‖x‖², and with it the rounding of the distances."
+    "Whether ‖mean‖² exceeds the spread (the average ‖x − mean‖²): then centring more than halves the average ‖x‖², and with it the rounding of the distances."
     spread_and_offset = float(data_sqnorm.sum(dtype=torch.float64)) / max(data_sqnorm.shape[0], 1)
     offset = float(mean.double().square().sum())
     return not math.isfinite(spread_and_offset) or offset > spread_and_offset - offset  # an overflowed ‖x‖²: centring may save it
