@@ -149,7 +149,7 @@ def _lower_to(self:BoundedAssigner, centroids, jumpers) -> torch.Tensor:
     step = _row_chunk_size(out.shape[0], c.shape[0])
     for s in range(0, out.shape[0], step):
         sq = self.data_sqnorm[s:s + step]
-        d2 = torch.addmm(c_sqnorm, self.data[s:s + step], c.T, alpha=-2).add_(sq[:, None])
+        d2 = _sq_distances_block(self.data[s:s + step], c, sq, c_sqnorm)
         d2.sub_(((sq + float(c_sqnorm.max())) * self.slack)[:, None])  # the expansion's rounding, taken off: still a lower bound
         d2.masked_fill_(self.labels[s:s + step, None] == jumpers, float('inf'))  # the own centroid is not a rival
         out[s:s + step] = d2.amin(1).clamp_min_(0).sqrt_()

@@ -169,7 +169,7 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
     scale = 1. if given is None else float(given.max())
     weights = None if given is None else given / scale  # the same fit, and no sum can overflow
     mean, in_place, data_sqnorm, offset = torch.zeros(data.shape[1], dtype=data.dtype, device=data.device), False, None, None
-    if p.spherical: data = unit_rows(data, 'X')  # directions, or sparse rows: nothing to centre
+    if p.spherical: data = unit_rows(data, 'X')  # directions: nothing to centre (nor for sparse rows, below)
     elif not is_sparse(data):
         offset, data_sqnorm = data.mean(0), sq_norms(data)
         if _centring_pays(offset, data_sqnorm):  # else the data stays where it is, `offset` from the origin
