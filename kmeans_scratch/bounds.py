@@ -30,8 +30,9 @@ class BoundedAssigner:
         data:torch.Tensor,     # points (n×d), centred
         data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point
         full_fraction:float=0.5, # above this fraction of points to re-measure, measure all without gathering
+        half:bool=False,       # measure all points in bfloat16 first, re-measuring near ties in full (see "Full measures in half the bits")
     ):
-        self.data, self.full_fraction = data, full_fraction
+        self.data, self.full_fraction, self.half = data, full_fraction, half
         self.data_sqnorm = sq_norms(data) if data_sqnorm is None else data_sqnorm
         self.slack = float(expansion_error(torch.ones(()), 0., data.shape[1], data.dtype))  # rounding per unit of ‖x‖² + ‖c‖²
         self.labels = self.upper = self.lower = self.centroids = None
@@ -70,17 +71,24 @@ def _nearest_other_sq(
 # %% ../nbs/04a_bounds.ipynb #8cfc358a
 @patch
 def _remeasure(self:BoundedAssigner, centroids, rows=None):
-    "Measure `rows` (all points when None) against every centroid: exact labels and bounds for them; returns their squared distances."
-    labels, nearest, second = self._measure(centroids, rows)
+    "Measure `rows` (all points when None) against every centroid: exact labels and bounds for them; returns their squared distances, or None where they are only approximate."
+    half = self.half and rows is None
+    labels, nearest, second = self._measure_half(centroids) if half else self._measure(centroids, rows)
     sq = self.data_sqnorm if rows is None else self.data_sqnorm.index_select(0, rows)
     err = sq.add_(float((centroids * centroids).sum(1).max())) if rows is not None else sq + float((centroids * centroids).sum(1).max())
     err.mul_(self.slack)  # the most rounding the expansion can have put into these squared distances
+    if half:
+        err += _half_error(self.data_sqnorm, centroids)
+        unsure = (second - nearest <= 2 * err).nonzero()[:, 0]  # the runner-up might really be nearer: measure these in full
+        if unsure.shape[0]:
+            labels[unsure], nearest[unsure], second[unsure] = self._measure(centroids, unsure)
+            err[unsure] = (self.data_sqnorm.index_select(0, unsure) + float((centroids * centroids).sum(1).max())) * self.slack
     upper, lower = (nearest + err).sqrt_(), second.sub_(err).clamp_min_(0).sqrt_()
     if rows is None: self.labels, self.upper, self.lower = labels, upper, lower
     else:
         self.labels = self.labels.clone()  # a new tensor: the caller may hold the old labels
         self.labels[rows], self.upper[rows], self.lower[rows] = labels, upper, lower
-    return nearest
+    return None if half else nearest
 
 @patch
 def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
@@ -93,7 +101,7 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
         d2 = self._remeasure(centroids)
         self.centroids = centroids
         self.measured.append(1.)
-        return self.labels, d2
+        return self.labels, d2 if d2 is not None else self._distances_later(centroids)
     moved = ((centroids - self.centroids) ** 2).sum(1).sqrt()
     top = moved.topk(2)
     others_moved = torch.where(torch.arange(k, device=moved.device) == top.indices[0], top.values[1], top.values[0])  # the largest move among the others
@@ -123,8 +131,13 @@ def __call__(self:BoundedAssigner, centroids:torch.Tensor) -> tuple:
         elif suspect.shape[0]: self._remeasure(centroids, suspect)
     self.centroids = centroids
     self.measured.append(measured)
+    return self.labels, self._distances_later(centroids)
+
+@patch
+def _distances_later(self:BoundedAssigner, centroids):
+    "A function returning each point's exact squared distance to its centroid: computed once, if ever."
     labels = self.labels
-    return labels, functools.cache(lambda: own_sq_distances(self.data, centroids, labels))  # computed once, if ever
+    return functools.cache(lambda: own_sq_distances(self.data, centroids, labels))
 
 # %% ../nbs/04a_bounds.ipynb #361f24bd
 _JUMPERS = 16  # the most centroids measured directly in one iteration
@@ -154,3 +167,51 @@ def _lower_to(self:BoundedAssigner, centroids, jumpers) -> torch.Tensor:
         d2.masked_fill_(self.labels[s:s + step, None] == jumpers, float('inf'))  # the own centroid is not a rival
         out[s:s + step] = d2.amin(1).clamp_min_(0).sqrt_()
     return out
+
+# %% ../nbs/04a_bounds.ipynb #a0f177c2
+_BF16_ROUNDING = 2.0 ** -8  # the most that rounding to bfloat16 (8 significant bits) moves a number, relative to it
+
+def _half_error(
+    x_sqnorm:torch.Tensor, # ‖x‖² per point (n,)
+    centroids:torch.Tensor,# centroids (k×d), centred as the points
+) -> torch.Tensor:         # per point, the most by which a bfloat16 score can differ from the exact one
+    "Bound on the error of a squared distance scored by one bfloat16 product of `[x, 1]` and `[−2c, ‖c‖²]`."
+    c_max_sq = float((centroids * centroids).sum(1).max())
+    sums = (centroids.shape[1] + 1) * torch.finfo(torch.float32).eps  # float32 accumulation of d + 1 terms inside the product
+    per_unit = 3.1 * _BF16_ROUNDING + 2.1 * sums  # rounding of both rows and of the result, with room for the products of small terms
+    return (x_sqnorm.sqrt() * (2 * c_max_sq ** 0.5) + c_max_sq) * per_unit
+
+# %% ../nbs/04a_bounds.ipynb #266f4e7f
+@patch
+def _measure_half(self:BoundedAssigner, centroids):
+    "Labels, nearest and runner-up squared distances of all points from one bfloat16 product per chunk: approximate, within `_half_error`."
+    (n, d), k, device = self.data.shape, centroids.shape[0], self.data.device
+    scorer = torch.cat([centroids * -2, (centroids * centroids).sum(1, keepdim=True)], 1).to(torch.bfloat16)  # [x, 1]·[−2c, ‖c‖²] = ‖c‖² − 2x·c
+    labels = torch.empty(n, dtype=torch.long, device=device)
+    nearest, second = torch.empty(n, dtype=self.data.dtype, device=device), torch.empty(n, dtype=self.data.dtype, device=device)
+    step = _row_chunk_size(n, k)
+    extended = torch.ones(min(step, n), d + 1, dtype=torch.bfloat16, device=device)  # its last column stays 1
+    for s in range(0, n, step):
+        rows = extended[:min(step, n - s)]
+        rows[:, :d].copy_(self.data[s:s + step])  # the rounding to bfloat16, into a buffer that stays in the cache
+        two, idx = torch.topk(torch.mm(rows, scorer.T), 2, 1, largest=False)
+        labels[s:s + step] = idx[:, 0]
+        for out, col in ((nearest, 0), (second, 1)): torch.add(two[:, col], self.data_sqnorm[s:s + step], out=out[s:s + step])
+    return labels, nearest.clamp_min_(0), second.clamp_min_(0)
+
+# %% ../nbs/04a_bounds.ipynb #788c4908
+_HALF_MIN_FEATURES, _HALF_MIN_WORK = 64, 2 ** 15  # narrower rows, or fewer features × centroids, and half the bits does not pay (measured below)
+
+def _native_bf16() -> bool:
+    "Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), as PyTorch reports it."
+    probes = [getattr(torch.cpu, name, None) for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]  # private: absent in some builds
+    return any(p is not None and p() for p in probes)
+
+def _half_pays(
+    data:torch.Tensor,     # points (n×d)
+    k:int,                 # number of centroids
+) -> bool:                 # whether full measures should start in bfloat16
+    "Whether `BoundedAssigner` should measure all points in half the bits first: float32 data on a CPU with native bfloat16, and a product that dominates."
+    d = data.shape[1]
+    return (data.device.type == 'cpu' and data.dtype == torch.float32 and d >= _HALF_MIN_FEATURES
+            and k * d >= _HALF_MIN_WORK and _native_bf16())

@@ -8,7 +8,7 @@ import torch
 from .distance import sq_norms, own_sq_distances
 from .assign import assign_centroids
 from .update import cluster_sums, relocate_empty_clusters, centroids_from_sums, move_points
-from .bounds import BoundedAssigner
+from .bounds import BoundedAssigner, _half_pays
 from .sparse import is_sparse, sparse_mean_variance
 
 # %% auto #0
@@ -77,7 +77,7 @@ def make_assigner(
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
     if bounds is None: bounds = data.device.type == 'cpu' and data.shape[0] * k >= _BOUNDS_MIN_WORK
     if is_sparse(data): bounds = False  # the bounds keep dense per-point state; sparse rows get the plain chunked products
-    if bounds: return BoundedAssigner(data, data_sqnorm)
+    if bounds: return BoundedAssigner(data, data_sqnorm, half=_half_pays(data, k))  # full measures in bfloat16 where the CPU has it (bounds lesson)
     return lambda centroids: assign_centroids(centroids, data, data_sqnorm)
 
 # %% ../nbs/05_training.ipynb #9bbbe118
