@@ -15,7 +15,7 @@ from .sparse import is_sparse, dense_rows, row_block
 from .distance import calculate_distances, sq_norms
 from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
-from .training import tolerance, best_of_runs, exact_inertia
+from .training import tolerance, best_of_runs, exact_inertia, one_thread_if_small
 from .sources import is_chunked_input, parse_bytes
 from .streaming import fit_chunks, predict_chunks, progress_bar
 from .distributed import fit_distributed, kmeans_parallel, init_kmeans_parallel
@@ -192,10 +192,11 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
                     bars[run].chunk(shown)
                     bars[run].iteration(shown, step.shift)
                 if callback is not None: callback(step)
-        starts = self._starts(p, data, weights, mean, _describe(X))
-        centroids, labels, inertia, n_iter, why = best_of_runs(data, starts, weights, p.max_iter, tolerance(data, p.tol, data_sqnorm, offset),
-                                                               data_sqnorm, report, p.bounds, p.spherical)
-        distances = self._distances(centroids, data) if transform else None
+        with one_thread_if_small(data.shape[0] * p.n_clusters * data.shape[1], data.device):  # sleeping threads cost more than small work (training lesson)
+            starts = self._starts(p, data, weights, mean, _describe(X))
+            centroids, labels, inertia, n_iter, why = best_of_runs(data, starts, weights, p.max_iter, tolerance(data, p.tol, data_sqnorm, offset),
+                                                                   data_sqnorm, report, p.bounds, p.spherical)
+            distances = self._distances(centroids, data) if transform else None
     finally:
         if in_place: data.add_(mean)
         for bar in bars.values(): bar.close()

@@ -2,7 +2,8 @@
 
 # %% ../nbs/05_training.ipynb #aed9906e
 from __future__ import annotations
-import functools
+import functools, os, threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 import torch
 from .distance import sq_norms, own_sq_distances
@@ -12,7 +13,8 @@ from .bounds import BoundedAssigner, _half_pays
 from .sparse import is_sparse, sparse_mean_variance
 
 # %% auto #0
-__all__ = ['tolerance', 'LloydStep', 'make_assigner', 'lloyd_iterations', 'exact_inertia', 'lloyd', 'best_of_runs']
+__all__ = ['tolerance', 'LloydStep', 'make_assigner', 'lloyd_iterations', 'exact_inertia', 'lloyd', 'one_thread_if_small',
+           'best_of_runs']
 
 # %% ../nbs/05_training.ipynb #7be6af04
 def tolerance(
@@ -168,6 +170,31 @@ def lloyd(
     centroids, labels = step.centroids, step.labels
     if step.converged != 'labels' or step.shift > 0: labels = assign(centroids)[0]  # the bounds make this pass cheap too
     return centroids, labels, exact_inertia(data, centroids, labels, weights), step.iteration, step.converged
+
+# %% ../nbs/05_training.ipynb #1177f430
+_ONE_THREAD_MAX_WORK = 2 ** 30  # points × centroids × features per iteration up to which one thread beats two when idle threads sleep (measured)
+_held = dict(count=0, threads=None)  # the one hold on PyTorch's thread count, shared by the fits that run at once
+_held_lock = threading.Lock()
+
+def _threads_sleep() -> bool:
+    "Whether OpenMP was told to put idle threads to sleep (`OMP_WAIT_POLICY=PASSIVE`), so that every parallel operation wakes them."
+    return os.environ.get('OMP_WAIT_POLICY', '').strip().lower() == 'passive'
+
+@contextmanager
+def one_thread_if_small(
+    work:int,              # points × centroids × features: the size of one iteration
+    device='cpu',          # where the data lives
+):
+    "Run the block on one PyTorch thread if the data is on the CPU, idle threads sleep and `work` is small; restores the count after."
+    if torch.device(device).type != 'cpu' or work > _ONE_THREAD_MAX_WORK or not _threads_sleep(): yield; return
+    with _held_lock:
+        if _held['count'] == 0: _held['threads'] = torch.get_num_threads(); torch.set_num_threads(1)
+        _held['count'] += 1
+    try: yield
+    finally:
+        with _held_lock:
+            _held['count'] -= 1
+            if _held['count'] == 0: torch.set_num_threads(_held['threads'])
 
 # %% ../nbs/05_training.ipynb #c70d94a6
 def best_of_runs(
