@@ -2,8 +2,9 @@
 
 # %% ../nbs/05_training.ipynb #aed9906e
 from __future__ import annotations
-import functools, os, threading
+import ctypes, functools, os
 from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import dataclass
 import torch
 from .distance import sq_norms, own_sq_distances
@@ -173,28 +174,42 @@ def lloyd(
 
 # %% ../nbs/05_training.ipynb #1177f430
 _ONE_THREAD_MAX_WORK = 2 ** 30  # points × centroids × features per iteration up to which one thread beats two when idle threads sleep (measured)
-_held = dict(count=0, threads=None)  # the one hold on PyTorch's thread count, shared by the fits that run at once
-_held_lock = threading.Lock()
 
 def _threads_sleep() -> bool:
     "Whether OpenMP was told to put idle threads to sleep (`OMP_WAIT_POLICY=PASSIVE`), so that every parallel operation wakes them."
     return os.environ.get('OMP_WAIT_POLICY', '').strip().lower() == 'passive'
+
+@functools.cache
+def _per_thread_counts():
+    "Setters of this thread's OpenMP and MKL thread counts in the libraries PyTorch loaded, or None where they are not found."
+    lib = Path(torch.__file__).parent / 'lib'
+    try:
+        omp = ctypes.CDLL(str(next(lib.glob('libgomp*.so*'))))  # PyTorch's own OpenMP (Linux wheels)
+        omp.omp_set_num_threads.argtypes, omp.omp_get_max_threads.restype = [ctypes.c_int], ctypes.c_int
+    except (StopIteration, OSError, AttributeError): return None
+    try:
+        mkl = ctypes.CDLL(str(lib / 'libtorch_cpu.so')).MKL_Set_Num_Threads_Local  # MKL's C call; returns the count it replaces
+        mkl.argtypes, mkl.restype = [ctypes.c_int], ctypes.c_int
+    except (OSError, AttributeError): mkl = None  # no MKL in this build: its products follow OpenMP
+    return omp, mkl
 
 @contextmanager
 def one_thread_if_small(
     work:int,              # points × centroids × features: the size of one iteration
     device='cpu',          # where the data lives
 ):
-    "Run the block on one PyTorch thread if the data is on the CPU, idle threads sleep and `work` is small; restores the count after."
-    if torch.device(device).type != 'cpu' or work > _ONE_THREAD_MAX_WORK or not _threads_sleep(): yield; return
-    with _held_lock:
-        if _held['count'] == 0: _held['threads'] = torch.get_num_threads(); torch.set_num_threads(1)
-        _held['count'] += 1
+    "Run the block on one thread if the data is on the CPU, idle threads sleep and `work` is small; this thread's counts only, restored after."
+    counts = _per_thread_counts() if torch.device(device).type == 'cpu' and work <= _ONE_THREAD_MAX_WORK and _threads_sleep() else None
+    if counts is None: yield; return
+    omp, mkl = counts
+    torch.get_num_threads()  # PyTorch sets a thread's counts at its first call: let that happen before changing them
+    omp_before = omp.omp_get_max_threads()
+    omp.omp_set_num_threads(1)
+    mkl_before = mkl(1) if mkl is not None else None
     try: yield
     finally:
-        with _held_lock:
-            _held['count'] -= 1
-            if _held['count'] == 0: torch.set_num_threads(_held['threads'])
+        omp.omp_set_num_threads(omp_before)
+        if mkl is not None: mkl(mkl_before)
 
 # %% ../nbs/05_training.ipynb #c70d94a6
 def best_of_runs(
