@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from kmeans_scratch.data import generate_data
+from kmeans_scratch.bounds import _native_bf16
 from benchmarks.peers import Job, REGISTRY, load_peer
 
 __all__ = ['ROOT', 'blobs', 'gaussian_blobs', 'nearest_inertia', 'time_interleaved', 'environment', 'set_threads', 'bench_iteration',
@@ -80,6 +81,11 @@ def time_interleaved(
                 results[name].append(out)
     return times, results
 
+def _cpu_model() -> str:
+    "The CPU's name, as the system reports it: timings and ratios depend on it."
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or 'CPU model unknown'
+
 def environment(
     peers=('sklearn', 'faiss'), # peers whose versions and threads to report
 ) -> str:                  # one line per library
@@ -87,10 +93,11 @@ def environment(
     from kmeans_scratch import __version__
     load = _load()
     busy = " (BUSY: more runnable jobs than CPUs, timings are unreliable)" if load is not None and load > os.cpu_count() else ""
-    lines = [f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+    lines = [f"machine: {platform.machine()} ({_cpu_model()}), {os.cpu_count()} CPUs, "
              f"{'load unknown' if load is None else f'load average {load:.1f}'}{busy}; python {platform.python_version()}",
              f"kmeans_scratch {__version__}: torch {torch.__version__}, {torch.get_num_threads()} intra-op threads"
-             + (f", CUDA {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"),
+             + (f", CUDA {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU")
+             + f"; bfloat16 in hardware: {'yes' if _native_bf16() else 'no'}",
              f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset (OpenMP threads spin for a while before sleeping)')}"]
     for name in peers:
         mod, note = load_peer(name)
