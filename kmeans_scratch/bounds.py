@@ -75,14 +75,15 @@ def _remeasure(self:BoundedAssigner, centroids, rows=None):
     half = self.half and rows is None
     labels, nearest, second = self._measure_half(centroids) if half else self._measure(centroids, rows)
     sq = self.data_sqnorm if rows is None else self.data_sqnorm.index_select(0, rows)
-    err = sq.add_(float((centroids * centroids).sum(1).max())) if rows is not None else sq + float((centroids * centroids).sum(1).max())
+    c_max = float((centroids * centroids).sum(1).max())
+    err = sq.add_(c_max) if rows is not None else sq + c_max
     err.mul_(self.slack)  # the most rounding the expansion can have put into these squared distances
     if half:
         err += _half_error(self.data_sqnorm, centroids)
         unsure = (second - nearest <= 2 * err).nonzero()[:, 0]  # the runner-up might really be nearer: measure these in full
         if unsure.shape[0]:
             labels[unsure], nearest[unsure], second[unsure] = self._measure(centroids, unsure)
-            err[unsure] = (self.data_sqnorm.index_select(0, unsure) + float((centroids * centroids).sum(1).max())) * self.slack
+            err[unsure] = (self.data_sqnorm.index_select(0, unsure) + c_max) * self.slack
     upper, lower = (nearest + err).sqrt_(), second.sub_(err).clamp_min_(0).sqrt_()
     if rows is None: self.labels, self.upper, self.lower = labels, upper, lower
     else:
