@@ -11,6 +11,14 @@ from .distance import _row_chunk_size, _sq_distances_block, calculate_distances,
 __all__ = ['BoundedAssigner']
 
 # %% ../nbs/04a_bounds.ipynb #b8013e69
+def _two_smallest(
+    scores:torch.Tensor,   # a block of scores (m×k), k ≥ 2; overwritten
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # (column of the smallest, smallest, runner-up) per row
+    "The smallest score of each row, its column, and the smallest of the others."
+    best, labels = torch.min(scores, 1)
+    runner_up = torch.amin(scores.scatter_(1, labels[:, None], float('inf')), 1)  # the winner masked out: 4× faster than topk(2) (measured at k = 100)
+    return labels, best, runner_up
+
 def _nearest_two_block(
     x:torch.Tensor,        # a block of points (m×d), centred
     centroids:torch.Tensor,# centroids (k×d), k ≥ 2
@@ -18,9 +26,7 @@ def _nearest_two_block(
     c_sqnorm:torch.Tensor, # ‖c‖² per centroid (k,)
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # (labels, nearest squared distance, second nearest squared distance)
     "The nearest centroid of each point, with the squared distances to the nearest and to the runner-up."
-    scores = torch.addmm(c_sqnorm, x, centroids.T, alpha=-2)
-    best, labels = torch.min(scores, 1)
-    runner_up = torch.amin(scores.scatter_(1, labels[:, None], float('inf')), 1)  # the winner masked out
+    labels, best, runner_up = _two_smallest(torch.addmm(c_sqnorm, x, centroids.T, alpha=-2))
     return labels, (best + x_sqnorm).clamp_min_(0), (runner_up + x_sqnorm).clamp_min_(0)
 
 # %% ../nbs/04a_bounds.ipynb #c992d8a1
@@ -195,9 +201,9 @@ def _measure_half(self:BoundedAssigner, centroids):
     for s in range(0, n, step):
         rows = extended[:min(step, n - s)]
         rows[:, :d].copy_(self.data[s:s + step])  # the rounding to bfloat16, into a buffer that stays in the cache
-        two, idx = torch.topk(torch.mm(rows, scorer.T), 2, 1, largest=False)
-        labels[s:s + step] = idx[:, 0]
-        for out, col in ((nearest, 0), (second, 1)): torch.add(two[:, col], self.data_sqnorm[s:s + step], out=out[s:s + step])
+        idx, best, runner_up = _two_smallest(torch.mm(rows, scorer.T).float())  # in float32: min and amin on bfloat16 are 2× slower
+        labels[s:s + step] = idx
+        for out, score in ((nearest, best), (second, runner_up)): torch.add(score, self.data_sqnorm[s:s + step], out=out[s:s + step])
     return labels, nearest.clamp_min_(0), second.clamp_min_(0)
 
 # %% ../nbs/04a_bounds.ipynb #788c4908

@@ -73,11 +73,13 @@ def calculate_distances(
     return out if squared else out.sqrt_()
 
 # %% ../nbs/01_distance.ipynb #61295f6b
+_OWN_CHUNK_NUMBERS = 2 ** 21  # numbers per chunk (8 MB of float32): the gathered centroids stay in cache at any width (measured below)
+
 def own_sq_distances(
     data:torch.Tensor,     # points (n×d)
     centroids:torch.Tensor,# centroids (k×d)
     labels:torch.Tensor,   # cluster of each point (n,)
-    chunk_size:int=8192,   # rows per chunk: small enough that the gathered centroids stay in cache
+    chunk_size:int|None=None, # rows per chunk; about `_OWN_CHUNK_NUMBERS` numbers' worth when None
     rows:torch.Tensor|None=None, # indices of the points to measure (all when None), gathered a chunk at a time
 ) -> torch.Tensor:         # ‖x − c_label‖² per point measured, computed directly, not by the matmul expansion
     "Exact squared distance from each point (or each of `rows`) to its own centroid, in chunks."
@@ -85,6 +87,7 @@ def own_sq_distances(
                                                        labels if rows is None else labels.index_select(0, rows))
     n = data.shape[0] if rows is None else rows.shape[0]
     out = torch.empty(n, dtype=data.dtype, device=data.device)
+    chunk_size = chunk_size or min(8192, max(256, _OWN_CHUNK_NUMBERS // max(data.shape[1], 1)))
     for s in range(0, n, chunk_size):
         if rows is None: x, own = data[s:s + chunk_size], labels[s:s + chunk_size]
         else: x, own = data.index_select(0, rows[s:s + chunk_size]), labels.index_select(0, rows[s:s + chunk_size])
