@@ -2,7 +2,7 @@
 
 # %% ../nbs/07_estimator.ipynb #e3328b79
 from __future__ import annotations
-import dataclasses, difflib, itertools, math, numbers, warnings
+import dataclasses, difflib, functools, itertools, math, numbers, warnings
 import numpy as np
 import torch
 from fastcore.basics import patch
@@ -15,7 +15,7 @@ from .sparse import is_sparse, dense_rows, row_block
 from .distance import calculate_distances, sq_norms
 from .init import INIT_METHODS, init_kmeans_plusplus
 from .assign import assign_centroids
-from .training import tolerance, best_of_runs, exact_inertia, one_thread_if_small
+from .training import tolerance, best_of_runs, exact_inertia, one_thread_if_small, coarse_to_fine
 from .sources import is_chunked_input, parse_bytes
 from .streaming import fit_chunks, predict_chunks, progress_bar
 from .distributed import fit_distributed, kmeans_parallel, init_kmeans_parallel
@@ -133,10 +133,13 @@ def _run_seeds(random_state):
 
 # %% ../nbs/07_estimator.ipynb #3ab62956
 @patch
-def _starts(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None, mean:torch.Tensor, like:dict):
-    "The starting centroids of each run, centred like `data`, made one at a time."
+def _starts(self:KMeans, p:_Fit, data:torch.Tensor, weights:torch.Tensor|None, mean:torch.Tensor, like:dict, refine=None):
+    "The starting centroids of each run, centred like `data`, made one at a time; `refine(start, generator)` improves the ones made by a method."
     for seed in itertools.islice(_run_seeds(p.random_state), p.n_init):
-        if isinstance(p.init, str): yield {**INIT_METHODS, 'k-means||': init_kmeans_parallel}[p.init](data, p.n_clusters, _generator(seed), weights)
+        if isinstance(p.init, str):
+            g = _generator(seed)
+            start = {**INIT_METHODS, 'k-means||': init_kmeans_parallel}[p.init](data, p.n_clusters, g, weights)
+            yield start if refine is None else refine(start, g)  # the same generator, so a seed fixes the sample too
         elif isinstance(p.init, torch.Tensor): yield p.init - mean
         else:
             made = p.init(_output_like(data, like), p.n_clusters, np.random.RandomState(seed % 2**32))
@@ -193,9 +196,12 @@ def _fit(self:KMeans, X, sample_weight=None, callback=None, transform:bool=False
                     bars[run].iteration(shown, step.shift)
                 if callback is not None: callback(step)
         with one_thread_if_small(data.shape[0] * p.n_clusters * data.shape[1], data.device):  # sleeping threads cost more than small work (training lesson)
-            starts = self._starts(p, data, weights, mean, _describe(X))
-            centroids, labels, inertia, n_iter, why = best_of_runs(data, starts, weights, p.max_iter, tolerance(data, p.tol, data_sqnorm, offset),
-                                                                   data_sqnorm, report, p.bounds, p.spherical)
+            tol = tolerance(data, p.tol, data_sqnorm, offset)
+            # a start made here first runs on a sample (the training lesson's coarse stage); centres given by the caller are used as they are
+            coarse = functools.partial(coarse_to_fine, data, weights=weights, max_iter=p.max_iter, tol=tol, data_sqnorm=data_sqnorm,
+                                       bounds=p.bounds, spherical=p.spherical)
+            starts = self._starts(p, data, weights, mean, _describe(X), refine=coarse)
+            centroids, labels, inertia, n_iter, why = best_of_runs(data, starts, weights, p.max_iter, tol, data_sqnorm, report, p.bounds, p.spherical)
             distances = self._distances(centroids, data) if transform else None
     finally:
         if in_place: data.add_(mean)

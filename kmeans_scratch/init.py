@@ -144,13 +144,15 @@ def init_kmeans_plusplus_pooled(
     return centroids
 
 # %% ../nbs/02_init.ipynb #f1bf3559
-_KMEANS_PLUSPLUS_SAMPLE = dict(per_cluster=32, minimum=20_000)  # per centroid: measured below
+_SMALL_DATA = 20_000  # up to this many points a fit reads them all from the start, so results on small data keep their draws
+_KMEANS_PLUSPLUS_SAMPLE = dict(per_cluster=32, minimum=20_000)  # both measured below
 
 def _kmeans_plusplus_sample_size(
     n:int,                 # number of points
     k:int,                 # number of centroids
 ) -> int:                  # how many points k-means++ looks at
     "Size of the random sample that k-means++ runs on: all `n` points when the data is small."
+    if n <= _SMALL_DATA: return n
     return min(n, max(_KMEANS_PLUSPLUS_SAMPLE['minimum'], _KMEANS_PLUSPLUS_SAMPLE['per_cluster'] * k))
 
 # %% ../nbs/02_init.ipynb #3a0a647d
@@ -164,7 +166,7 @@ def init_kmeans_plusplus_sampled(
     "Greedy k-means++ on a uniform random sample of the points, drawn in pools; on small data, all points step by step."
     n = data.shape[0]
     m = sample_size or _kmeans_plusplus_sample_size(n, k)
-    if m >= n and n <= _KMEANS_PLUSPLUS_SAMPLE['minimum']: return init_kmeans_plusplus(data, k, generator, weights)
+    if m >= n and n <= _SMALL_DATA: return init_kmeans_plusplus(data, k, generator, weights)
     if m >= n: return init_kmeans_plusplus_pooled(data, k, generator, weights)
     order = torch.randperm(n, generator=generator).to(data.device)
     if weights is not None: order = order[weights[order] > 0]  # weightless points could never be chosen anyway

@@ -11,11 +11,12 @@ from .distance import sq_norms, own_sq_distances
 from .assign import assign_centroids
 from .update import cluster_sums, relocate_empty_clusters, centroids_from_sums, move_points
 from .bounds import BoundedAssigner, _half_pays
-from .sparse import is_sparse, sparse_mean_variance
+from .init import _SMALL_DATA
+from .sparse import is_sparse, sparse_mean_variance, select_rows
 
 # %% auto #0
 __all__ = ['tolerance', 'LloydStep', 'make_assigner', 'lloyd_iterations', 'exact_inertia', 'lloyd', 'one_thread_if_small',
-           'best_of_runs']
+           'best_of_runs', 'coarse_rows', 'coarse_to_fine']
 
 # %% ../nbs/05_training.ipynb #7be6af04
 def tolerance(
@@ -231,3 +232,40 @@ def best_of_runs(
         result = lloyd(data, start, weights, max_iter, tol, data_sqnorm, report, bounds, spherical)
         if best is None or result[2] < best[2]: best = result
     return best
+
+# %% ../nbs/05_training.ipynb #3d019db5
+_COARSE_PER_CLUSTER, _COARSE_MIN_RATIO = 64, 4  # sample points per centroid; the data needs this many times more for the stage to pay (measured below)
+
+def coarse_rows(
+    n:int,                 # number of points
+    k:int,                 # number of centroids
+    generator:torch.Generator, # source of randomness (CPU)
+    weights:torch.Tensor|None=None, # sample weights (n,): only points of positive weight are drawn
+) -> torch.Tensor|None:    # indices of the sample, ascending; None when the data is too small for the stage to pay
+    "A uniform random sample of `_COARSE_PER_CLUSTER` points per centroid, if the data is not small and holds `_COARSE_MIN_RATIO` times as many."
+    size = _COARSE_PER_CLUSTER * k
+    candidates = None if weights is None else (weights > 0).nonzero()[:, 0].cpu()
+    available = n if candidates is None else candidates.shape[0]
+    if available <= _SMALL_DATA or available < _COARSE_MIN_RATIO * size: return None  # small data keeps its draws (init lesson)
+    rows = torch.randperm(available, generator=generator)[:size]
+    if candidates is not None: rows = candidates[rows]
+    return rows.sort().values  # in storage order, so the gather reads the data forwards
+
+# %% ../nbs/05_training.ipynb #d56eeda0
+def coarse_to_fine(
+    data:torch.Tensor,     # points (n×d), centred
+    start:torch.Tensor,    # starting centroids (k×d)
+    generator:torch.Generator, # source of randomness for the sample (CPU)
+    weights:torch.Tensor|None=None, # sample weights (n,)
+    max_iter:int=300,      # most iterations on the sample
+    tol:float=0.,          # absolute tolerance on the total squared shift
+    data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point
+    bounds:bool|None=None, # use the bounds (see `make_assigner`)
+    spherical:bool=False,  # unit rows and unit centroids (cosine K-Means)
+) -> torch.Tensor:         # centroids (k×d) to start the run on all points from: `start` itself when the data is too small
+    "Lloyd's loop from `start` on a random sample of the points: the coarse stage, before the run on all of them."
+    rows = coarse_rows(data.shape[0], start.shape[0], generator, weights)
+    if rows is None: return start
+    rows = rows.to(data.device)
+    pick = lambda v: None if v is None else v.index_select(0, rows)
+    return lloyd(select_rows(data, rows), start, pick(weights), max_iter, tol, pick(data_sqnorm), bounds=bounds, spherical=spherical)[0]
