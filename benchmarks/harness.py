@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from kmeans_scratch.data import generate_data
-from kmeans_scratch.bounds import _native_bf16
+from kmeans_scratch.init import _native_bf16
 from benchmarks.peers import Job, REGISTRY, load_peer
 
 __all__ = ['ROOT', 'blobs', 'gaussian_blobs', 'nearest_inertia', 'time_interleaved', 'environment', 'set_threads', 'bench_iteration',

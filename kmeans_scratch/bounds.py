@@ -6,6 +6,7 @@ import functools
 import torch
 from fastcore.basics import patch
 from .distance import _row_chunk_size, _sq_distances_block, calculate_distances, sq_norms, own_sq_distances, expansion_error
+from .init import _native_bf16  # the init lesson's probe: does this CPU multiply bfloat16 in hardware?
 
 # %% auto #0
 __all__ = ['BoundedAssigner']
@@ -208,11 +209,6 @@ def _measure_half(self:BoundedAssigner, centroids):
 
 # %% ../nbs/04a_bounds.ipynb #788c4908
 _HALF_MIN_FEATURES, _HALF_MIN_WORK = 64, 2 ** 15  # narrower rows, or fewer features × centroids, and half the bits does not pay (measured below)
-
-def _native_bf16() -> bool:
-    "Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), as PyTorch reports it."
-    probes = [getattr(torch.cpu, name, None) for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]  # private: absent in some builds
-    return any(p is not None and p() for p in probes)
 
 def _half_pays(
     data:torch.Tensor,     # points (n×d)

@@ -99,6 +99,33 @@ def init_kmeans_plusplus(
         closest = cand_dist[best]
     return centroids
 
+# %% ../nbs/02_init.ipynb #a3baf57f
+_HALF_POOL_MIN_FEATURES = 64  # narrower rows and the product is too small a share of the start to gain (measured below)
+
+def _native_bf16() -> bool:
+    "Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), as PyTorch reports it."
+    probes = [getattr(torch.cpu, name, None) for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]  # private: absent in some builds
+    return any(p is not None and p() for p in probes)
+
+def _half_pool(
+    data:torch.Tensor,     # points (n×d)
+) -> bool:                 # whether the pools' products should run in bfloat16
+    "Dense float32 rows of at least `_HALF_POOL_MIN_FEATURES` features, on a CPU with native bfloat16."
+    return (not is_sparse(data) and data.device.type == 'cpu' and data.dtype == torch.float32
+            and data.shape[1] >= _HALF_POOL_MIN_FEATURES and _native_bf16())
+
+def _pool_distances(
+    data:torch.Tensor,     # points (n×d)
+    points:torch.Tensor,   # a pool of candidates (m×d)
+    data_sqnorm:torch.Tensor, # ‖x‖² per point
+    p_sqnorm:torch.Tensor, # ‖c‖² per candidate
+    data_half:torch.Tensor|None=None, # the points rounded to bfloat16 once, to multiply in half the bits
+) -> torch.Tensor:         # squared distances (m×n)
+    "`_sq_distances_to` from a pool's candidates, with the product in bfloat16 when `data_half` is given: close enough to rank candidates."
+    if data_half is None: return _sq_distances_to(data, points, data_sqnorm, p_sqnorm)
+    scores = torch.mm(points.to(torch.bfloat16), data_half.T).float()
+    return scores.mul_(-2).add_(p_sqnorm[:, None]).add_(data_sqnorm).clamp_min_(0)
+
 # %% ../nbs/02_init.ipynb #8c8d74a0
 _POOL_ELEMENTS = 2 ** 20  # entries of a pool's distance table: 4 MB of float32, which stays in the cache (measured)
 
@@ -109,11 +136,13 @@ def init_kmeans_plusplus_pooled(
     weights:torch.Tensor|None=None, # sample weights (n,)
     data_sqnorm:torch.Tensor|None=None, # ‖x‖² per point, if already known
     n_local_trials:int|None=None, # candidates per step; `2 + int(ln k)` when None, as scikit-learn
+    half:bool|None=None,   # multiply the pools in bfloat16; when None, where the CPU does so natively (`_half_pool`)
 ) -> torch.Tensor:         # k×d centroids, copies of data rows
     "Greedy k-means++ whose candidates are drawn and measured in pools of many steps, each kept by rejection so that it follows this step's w·D²."
     n, device = data.shape[0], data.device
     trials = n_local_trials or 2 + int(math.log(k))
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
+    data_half = data.to(torch.bfloat16) if (_half_pool(data) if half is None else half) else None  # rounded once, for every pool
     centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
     first = torch.multinomial(torch.ones(n, dtype=torch.float64) if weights is None else weights.cpu().double(), 1, generator=generator)
     centroids[0] = dense_rows(data, first.to(device))[0]
@@ -131,7 +160,7 @@ def init_kmeans_plusplus_pooled(
             pool_idx = torch.searchsorted(cumulative, u).clamp_max_(n - 1)
             drawn_at = closest[pool_idx]
             keep_u = torch.rand(size, generator=generator, dtype=closest.dtype).to(device)
-            pool = _sq_distances_to(data, dense_rows(data, pool_idx), data_sqnorm, data_sqnorm[pool_idx])  # size×n: the one wide product
+            pool = _pool_distances(data, dense_rows(data, pool_idx), data_sqnorm, data_sqnorm[pool_idx], data_half)  # size×n: the one wide product
             kept = torch.arange(size, device=device)  # a fresh draw needs no rejection
         chosen = kept[:trials]
         pos = int(chosen[-1]) + 1
