@@ -64,7 +64,7 @@ class LloydStep:
         return _weighted_sum(self.distances, self.weights)
 
 # %% ../nbs/05_training.ipynb #5dc1fa45
-_BOUNDS_MIN_WORK = 2 ** 20  # points × centroids below which the bounds' bookkeeping costs more than it saves (measured)
+_BOUNDS_MIN_WORK = 2 ** 20  # points × centroids below which the bounds' bookkeeping costs more than it saves (measured at 32 features; wider rows pay sooner)
 _CARRY_SUMS_MIN_POINTS = 2 ** 14  # points below which summing afresh is cheaper than moving the changed points (measured)
 
 def _host_reads_free(device:torch.device) -> bool:
@@ -79,7 +79,7 @@ def make_assigner(
 ):                         # a callable: centroids → (labels, squared distances)
     "The assignment step for Lloyd's loop: with bounds where they pay, plain chunked matmuls otherwise."
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
-    if bounds is None: bounds = data.device.type == 'cpu' and data.shape[0] * k >= _BOUNDS_MIN_WORK
+    if bounds is None: bounds = data.device.type == 'cpu' and data.shape[0] * k * max(data.shape[1], 32) >= _BOUNDS_MIN_WORK * 32  # a measure's cost grows with the features, the bookkeeping's does not
     if is_sparse(data): bounds = False  # the bounds keep dense per-point state; sparse rows get the plain chunked products
     if bounds: return BoundedAssigner(data, data_sqnorm, half=_half_pays(data, k))  # full measures in bfloat16 where the CPU has it (bounds lesson)
     return lambda centroids: assign_centroids(centroids, data, data_sqnorm)
@@ -268,4 +268,7 @@ def coarse_to_fine(
     if rows is None: return start
     rows = rows.to(data.device)
     pick = lambda v: None if v is None else v.index_select(0, rows)
-    return lloyd(select_rows(data, rows), start, pick(weights), max_iter, tol, pick(data_sqnorm), bounds=bounds, spherical=spherical)[0]
+    sample, sample_sqnorm = select_rows(data, rows), pick(data_sqnorm)
+    assign = make_assigner(sample, start.shape[0], sample_sqnorm, bounds)
+    for step in lloyd_iterations(sample, start, pick(weights), max_iter, tol, sample_sqnorm, assign, spherical): pass
+    return step.centroids  # the sample's labels and inertia are not needed: the run on all points measures its own
