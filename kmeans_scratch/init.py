@@ -2,7 +2,9 @@
 
 # %% ../nbs/02_init.ipynb #9df9ba02
 from __future__ import annotations
-import math
+import ctypes, functools, math, os
+from contextlib import contextmanager
+from pathlib import Path
 import torch
 from .data import _generator
 from .distance import sq_norms
@@ -126,6 +128,42 @@ def _pool_distances(
     scores = torch.mm(points.to(torch.bfloat16), data_half.T).float()
     return scores.mul_(-2).add_(p_sqnorm[:, None]).add_(data_sqnorm).clamp_min_(0)
 
+# %% ../nbs/02_init.ipynb #4bf78d38
+def _threads_sleep() -> bool:
+    "Whether OpenMP was told to put idle threads to sleep (`OMP_WAIT_POLICY=PASSIVE`), so that every parallel operation wakes them."
+    return os.environ.get('OMP_WAIT_POLICY', '').strip().lower() == 'passive'
+
+@functools.cache
+def _per_thread_counts():
+    "Setters of this thread's OpenMP and MKL thread counts in the libraries PyTorch loaded, or None where they are not found."
+    lib = Path(torch.__file__).parent / 'lib'
+    try:
+        omp = ctypes.CDLL(str(next(lib.glob('libgomp*.so*'))))  # PyTorch's own OpenMP (Linux wheels)
+        omp.omp_set_num_threads.argtypes, omp.omp_get_max_threads.restype = [ctypes.c_int], ctypes.c_int
+    except (StopIteration, OSError, AttributeError): return None
+    try:
+        mkl = ctypes.CDLL(str(lib / 'libtorch_cpu.so')).MKL_Set_Num_Threads_Local  # MKL's C call; returns the count it replaces
+        mkl.argtypes, mkl.restype = [ctypes.c_int], ctypes.c_int
+    except (OSError, AttributeError): mkl = None  # no MKL in this build: its products follow OpenMP
+    return omp, mkl
+
+@contextmanager
+def _this_thread_count(
+    count:int|None,        # threads for this thread's operations inside the block; None changes nothing
+):
+    "Set this thread's OpenMP and MKL thread counts inside the block, and restore them after; yields the OpenMP count replaced (None where nothing changed)."
+    counts = _per_thread_counts() if count is not None else None
+    if counts is None: yield None; return
+    omp, mkl = counts
+    torch.get_num_threads()  # PyTorch sets a thread's counts at its first call: let that happen before changing them
+    omp_before = omp.omp_get_max_threads()
+    omp.omp_set_num_threads(count)
+    mkl_before = mkl(count) if mkl is not None else None
+    try: yield omp_before
+    finally:
+        omp.omp_set_num_threads(omp_before)
+        if mkl is not None: mkl(mkl_before)
+
 # %% ../nbs/02_init.ipynb #8c8d74a0
 _POOL_ELEMENTS = 2 ** 20  # entries of a pool's distance table: 4 MB of float32, which stays in the cache (measured)
 
@@ -143,34 +181,35 @@ def init_kmeans_plusplus_pooled(
     trials = n_local_trials or 2 + int(math.log(k))
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
     data_half = data.to(torch.bfloat16) if (_half_pool(data) if half is None else half) else None  # rounded once, for every pool
-    centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
-    first = torch.multinomial(torch.ones(n, dtype=torch.float64) if weights is None else weights.cpu().double(), 1, generator=generator)
-    centroids[0] = dense_rows(data, first.to(device))[0]
-    closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[0]
-    most = max(4 * trials, min(_POOL_ELEMENTS // n, _POOL_ELEMENTS // data.shape[1], 1024))  # candidates per pool: enough rows for a wide product, few enough to gather (wide sparse rows)
-    pos = size = 0  # the pool's candidates from `pos` on are not yet looked at
-    for i in range(1, k):
-        kept = None
-        if size - pos >= trials:  # keep each with probability D²_now / D²_drawn
-            kept = (keep_u[pos:] * drawn_at[pos:] <= closest[pool_idx[pos:]]).nonzero()[:, 0] + pos
-        if kept is None or kept.shape[0] < trials:  # the pool cannot supply this step: a fresh one from the current D²
-            size = min(most, 2 * trials * (k - i) + trials)
-            cumulative = torch.cumsum(closest if weights is None else weights * closest, 0, dtype=torch.float64)
-            u = torch.rand(size, generator=generator, dtype=torch.float64).to(device) * cumulative[-1]
-            pool_idx = torch.searchsorted(cumulative, u).clamp_max_(n - 1)
-            drawn_at = closest[pool_idx]
-            keep_u = torch.rand(size, generator=generator, dtype=closest.dtype).to(device)
-            pool = _pool_distances(data, dense_rows(data, pool_idx), data_sqnorm, data_sqnorm[pool_idx], data_half)  # size×n: the one wide product
-            kept = torch.arange(size, device=device)  # a fresh draw needs no rejection
-        chosen = kept[:trials]
-        pos = int(chosen[-1]) + 1
-        cand_dist = torch.minimum(pool[chosen], closest)  # D² if each candidate joined
-        # summed in the data's dtype, not float64: a pairwise float32 sum is far more exact than candidates' potentials differ, and 4× cheaper
-        potentials = cand_dist.sum(1) if weights is None else cand_dist @ weights.to(cand_dist.dtype)
-        best = potentials.argmin()
-        centroids[i] = dense_rows(data, pool_idx[chosen[best]][None])[0]
-        closest = cand_dist[best]
-    return centroids
+    with _this_thread_count(1 if device.type == 'cpu' and _threads_sleep() else None) as caller:  # each step's small operations on this thread alone
+        centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
+        first = torch.multinomial(torch.ones(n, dtype=torch.float64) if weights is None else weights.cpu().double(), 1, generator=generator)
+        centroids[0] = dense_rows(data, first.to(device))[0]
+        closest = _sq_distances_to(data, centroids[:1], data_sqnorm)[0]
+        most = max(4 * trials, min(_POOL_ELEMENTS // n, _POOL_ELEMENTS // data.shape[1], 1024))  # candidates per pool: enough rows for a wide product, few enough to gather (wide sparse rows)
+        pos = size = 0  # the pool's candidates from `pos` on are not yet looked at
+        for i in range(1, k):
+            kept = None
+            if size - pos >= trials:  # keep each with probability D²_now / D²_drawn
+                kept = (keep_u[pos:] * drawn_at[pos:] <= closest[pool_idx[pos:]]).nonzero()[:, 0] + pos
+            if kept is None or kept.shape[0] < trials:  # the pool cannot supply this step: a fresh one from the current D²
+                size = min(most, 2 * trials * (k - i) + trials)
+                cumulative = torch.cumsum(closest if weights is None else weights * closest, 0, dtype=torch.float64)
+                u = torch.rand(size, generator=generator, dtype=torch.float64).to(device) * cumulative[-1]
+                pool_idx = torch.searchsorted(cumulative, u).clamp_max_(n - 1)
+                drawn_at = closest[pool_idx]
+                keep_u = torch.rand(size, generator=generator, dtype=closest.dtype).to(device)
+                with _this_thread_count(caller): pool = _pool_distances(data, dense_rows(data, pool_idx), data_sqnorm, data_sqnorm[pool_idx], data_half)  # size×n: the one wide product, on all the caller's threads
+                kept = torch.arange(size, device=device)  # a fresh draw needs no rejection
+            chosen = kept[:trials]
+            pos = int(chosen[-1]) + 1
+            cand_dist = torch.minimum(pool[chosen], closest)  # D² if each candidate joined
+            # summed in the data's dtype, not float64: a pairwise float32 sum is far more exact than candidates' potentials differ, and 4× cheaper
+            potentials = cand_dist.sum(1) if weights is None else cand_dist @ weights.to(cand_dist.dtype)
+            best = potentials.argmin()
+            centroids[i] = dense_rows(data, pool_idx[chosen[best]][None])[0]
+            closest = cand_dist[best]
+        return centroids
 
 # %% ../nbs/02_init.ipynb #f1bf3559
 _SMALL_DATA = 20_000  # up to this many points a fit reads them all from the start, so results on small data keep their draws

@@ -2,16 +2,15 @@
 
 # %% ../nbs/05_training.ipynb #aed9906e
 from __future__ import annotations
-import ctypes, functools, os
+import functools
 from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import dataclass
 import torch
 from .distance import sq_norms, own_sq_distances
 from .assign import assign_centroids
 from .update import cluster_sums, relocate_empty_clusters, centroids_from_sums, move_points
 from .bounds import BoundedAssigner, _half_pays
-from .init import _SMALL_DATA
+from .init import _SMALL_DATA, _threads_sleep, _per_thread_counts, _this_thread_count
 from .sparse import is_sparse, sparse_mean_variance, select_rows
 
 # %% auto #0
@@ -176,41 +175,14 @@ def lloyd(
 # %% ../nbs/05_training.ipynb #1177f430
 _ONE_THREAD_MAX_WORK = 2 ** 30  # points × centroids × features per iteration up to which one thread beats two when idle threads sleep (measured)
 
-def _threads_sleep() -> bool:
-    "Whether OpenMP was told to put idle threads to sleep (`OMP_WAIT_POLICY=PASSIVE`), so that every parallel operation wakes them."
-    return os.environ.get('OMP_WAIT_POLICY', '').strip().lower() == 'passive'
-
-@functools.cache
-def _per_thread_counts():
-    "Setters of this thread's OpenMP and MKL thread counts in the libraries PyTorch loaded, or None where they are not found."
-    lib = Path(torch.__file__).parent / 'lib'
-    try:
-        omp = ctypes.CDLL(str(next(lib.glob('libgomp*.so*'))))  # PyTorch's own OpenMP (Linux wheels)
-        omp.omp_set_num_threads.argtypes, omp.omp_get_max_threads.restype = [ctypes.c_int], ctypes.c_int
-    except (StopIteration, OSError, AttributeError): return None
-    try:
-        mkl = ctypes.CDLL(str(lib / 'libtorch_cpu.so')).MKL_Set_Num_Threads_Local  # MKL's C call; returns the count it replaces
-        mkl.argtypes, mkl.restype = [ctypes.c_int], ctypes.c_int
-    except (OSError, AttributeError): mkl = None  # no MKL in this build: its products follow OpenMP
-    return omp, mkl
-
 @contextmanager
 def one_thread_if_small(
     work:int,              # points × centroids × features: the size of one iteration
     device='cpu',          # where the data lives
 ):
     "Run the block on one thread if the data is on the CPU, idle threads sleep and `work` is small; this thread's counts only, restored after."
-    counts = _per_thread_counts() if torch.device(device).type == 'cpu' and work <= _ONE_THREAD_MAX_WORK and _threads_sleep() else None
-    if counts is None: yield; return
-    omp, mkl = counts
-    torch.get_num_threads()  # PyTorch sets a thread's counts at its first call: let that happen before changing them
-    omp_before = omp.omp_get_max_threads()
-    omp.omp_set_num_threads(1)
-    mkl_before = mkl(1) if mkl is not None else None
-    try: yield
-    finally:
-        omp.omp_set_num_threads(omp_before)
-        if mkl is not None: mkl(mkl_before)
+    small = torch.device(device).type == 'cpu' and work <= _ONE_THREAD_MAX_WORK and _threads_sleep()
+    with _this_thread_count(1 if small else None): yield  # the init lesson's per-thread switch
 
 # %% ../nbs/05_training.ipynb #c70d94a6
 def best_of_runs(

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 from kmeans_scratch import KMeans
-from kmeans_scratch.training import _per_thread_counts
+from kmeans_scratch.init import _per_thread_counts
 
 
 @pytest.mark.parametrize('policy', [None, 'PASSIVE'])
