@@ -206,7 +206,7 @@ def best_of_runs(
     return best
 
 # %% ../nbs/05_training.ipynb #3d019db5
-_COARSE_PER_CLUSTER, _COARSE_MIN_RATIO = 64, 4  # sample points per centroid; the data needs this many times more for the stage to pay (measured below)
+_COARSE_PER_CLUSTER, _COARSE_MIN_RATIO = 32, 4  # sample points per centroid, as many as the init lesson's start reads; the data must hold this many times more
 
 def coarse_rows(
     n:int,                 # number of points
