@@ -166,6 +166,7 @@ def _this_thread_count(
 
 # %% ../nbs/02_init.ipynb #8c8d74a0
 _POOL_ELEMENTS = 2 ** 20  # entries of a pool's distance table: 4 MB of float32, which stays in the cache (measured)
+_STEP_ALONE_MAX = 2 ** 20  # sample points × candidates per step up to which a step's operations are quicker on one thread under PASSIVE (measured)
 
 def init_kmeans_plusplus_pooled(
     data:torch.Tensor,     # points (n×d), best centred on their mean
@@ -181,7 +182,8 @@ def init_kmeans_plusplus_pooled(
     trials = n_local_trials or 2 + int(math.log(k))
     if data_sqnorm is None: data_sqnorm = sq_norms(data)
     data_half = data.to(torch.bfloat16) if (_half_pool(data) if half is None else half) else None  # rounded once, for every pool
-    with _this_thread_count(1 if device.type == 'cpu' and _threads_sleep() else None) as caller:  # each step's small operations on this thread alone
+    alone = device.type == 'cpu' and _threads_sleep() and n * trials <= _STEP_ALONE_MAX
+    with _this_thread_count(1 if alone else None) as caller:  # each step's small operations on this thread alone
         centroids = torch.empty(k, data.shape[1], dtype=data.dtype, device=device)
         first = torch.multinomial(torch.ones(n, dtype=torch.float64) if weights is None else weights.cpu().double(), 1, generator=generator)
         centroids[0] = dense_rows(data, first.to(device))[0]
