@@ -6,7 +6,7 @@ import functools
 import torch
 from fastcore.basics import patch
 from .distance import _row_chunk_size, _sq_distances_block, calculate_distances, sq_norms, own_sq_distances, expansion_error
-from .init import _native_bf16  # the init lesson's probe: does this CPU multiply bfloat16 in hardware?
+from .init import _native_bf16, _half_pool  # the init lesson's probes: does this CPU multiply bfloat16 in hardware, and do these rows qualify?
 
 # %% auto #0
 __all__ = ['BoundedAssigner']
@@ -208,13 +208,11 @@ def _measure_half(self:BoundedAssigner, centroids):
     return labels, nearest.clamp_min_(0), second.clamp_min_(0)
 
 # %% ../nbs/04a_bounds.ipynb #788c4908
-_HALF_MIN_FEATURES, _HALF_MIN_WORK = 64, 2 ** 15  # narrower rows, or fewer features × centroids, and half the bits does not pay (measured below)
+_HALF_MIN_WORK = 2 ** 15  # fewer features × centroids and half the bits does not pay (measured below; so do rows under the init lesson's 64 features)
 
 def _half_pays(
     data:torch.Tensor,     # points (n×d)
     k:int,                 # number of centroids
 ) -> bool:                 # whether full measures should start in bfloat16
-    "Whether `BoundedAssigner` should measure all points in half the bits first: float32 data on a CPU with native bfloat16, and a product that dominates."
-    d = data.shape[1]
-    return (data.device.type == 'cpu' and data.dtype == torch.float32 and d >= _HALF_MIN_FEATURES
-            and k * d >= _HALF_MIN_WORK and _native_bf16())
+    "Whether `BoundedAssigner` should measure all points in half the bits first: rows that qualify (`_half_pool`: float32, 64 features or more, native bfloat16) and a product that dominates."
+    return _half_pool(data) and k * data.shape[1] >= _HALF_MIN_WORK

@@ -102,7 +102,7 @@ def init_kmeans_plusplus(
     return centroids
 
 # %% ../nbs/02_init.ipynb #a3baf57f
-_HALF_POOL_MIN_FEATURES = 64  # narrower rows and the product is too small a share of the start to gain (measured below)
+_HALF_MIN_FEATURES = 64  # narrower rows carry too little arithmetic per number read for bfloat16 to pay (the bounds lesson measures its full measures)
 
 def _native_bf16() -> bool:
     "Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), as PyTorch reports it."
@@ -111,10 +111,10 @@ def _native_bf16() -> bool:
 
 def _half_pool(
     data:torch.Tensor,     # points (n×d)
-) -> bool:                 # whether the pools' products should run in bfloat16
-    "Dense float32 rows of at least `_HALF_POOL_MIN_FEATURES` features, on a CPU with native bfloat16."
+) -> bool:                 # whether products with these rows should run in bfloat16
+    "Dense float32 rows of at least `_HALF_MIN_FEATURES` features, on a CPU with native bfloat16."
     return (not is_sparse(data) and data.device.type == 'cpu' and data.dtype == torch.float32
-            and data.shape[1] >= _HALF_POOL_MIN_FEATURES and _native_bf16())
+            and data.shape[1] >= _HALF_MIN_FEATURES and _native_bf16())
 
 def _pool_distances(
     data:torch.Tensor,     # points (n×d)
@@ -222,7 +222,6 @@ def _kmeans_plusplus_sample_size(
     k:int,                 # number of centroids
 ) -> int:                  # how many points k-means++ looks at
     "Size of the random sample that k-means++ runs on: all `n` points when the data is small."
-    if n <= _SMALL_DATA: return n
     return min(n, max(_KMEANS_PLUSPLUS_SAMPLE['minimum'], _KMEANS_PLUSPLUS_SAMPLE['per_cluster'] * k))
 
 # %% ../nbs/02_init.ipynb #3a0a647d
